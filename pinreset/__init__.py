@@ -1,0 +1,75 @@
+"""pinreset: deploy and verify Windows Hello for Business non-destructive PIN reset.
+
+The public API lives here. Names are resolved lazily (PEP 562) so that ``import pinreset`` stays cheap:
+msal, httpx and pypsrp are imported only when the first name that needs them is used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from pinreset._version import __version__
+from pinreset.exceptions import (
+    ApplyError,
+    AuthenticationError,
+    BackendError,
+    ConfigurationError,
+    ConflictError,
+    DeadlineExceededError,
+    DsregParseError,
+    EmulatorError,
+    GraphError,
+    ModuleMissingError,
+    NotFoundError,
+    ParseError,
+    PermissionDeniedError,
+    PinresetError,
+    PowerShellError,
+    RemoteError,
+    ThrottledError,
+    TransportError,
+)
+
+if TYPE_CHECKING:  # pragma: no cover - type checkers see the lazy names as plain imports
+    pass
+
+# Public name -> module that defines it. Kept in one table so that the lazy loader, ``__all__`` and
+# ``dir()`` cannot disagree.
+_LAZY: dict[str, str] = {}
+
+# Sorted; every key of _LAZY appears here too (tests/test_exported_members.py checks both).
+__all__ = [
+    "ApplyError",
+    "AuthenticationError",
+    "BackendError",
+    "ConfigurationError",
+    "ConflictError",
+    "DeadlineExceededError",
+    "DsregParseError",
+    "EmulatorError",
+    "GraphError",
+    "ModuleMissingError",
+    "NotFoundError",
+    "ParseError",
+    "PermissionDeniedError",
+    "PinresetError",
+    "PowerShellError",
+    "RemoteError",
+    "ThrottledError",
+    "TransportError",
+    "__version__",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'pinreset' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value  # cache: later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

@@ -1,0 +1,5 @@
+"""``python -m pinreset`` runs the command line."""
+
+from pinreset.cli import main
+
+raise SystemExit(main())
