@@ -1,0 +1,308 @@
+"""Pure interpretation of what a host answered: no I/O here, so every rule is testable on plain data.
+
+The inputs are the JSON values that ``ConvertTo-Json`` produced on the host (already ``json.loads``-ed); the
+outputs are the typed facts of :mod:`pinreset.remote.models`. Anything that does not have the documented
+shape raises :class:`pinreset.exceptions.ParseError`, which the check reports as ``unparseable``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from pinreset.exceptions import ParseError
+from pinreset.remote.models import (
+    DsregView,
+    EffectivePolicy,
+    PolicySetting,
+    PolicySource,
+    RecoveryKeyEvent,
+)
+
+__all__ = [
+    "GPO_KEY",
+    "MDM_ROOT",
+    "RECOVERY_EVENT_IDS",
+    "SID_PATTERN",
+    "as_list",
+    "effective_policy",
+    "interactive_users",
+    "mdm_policy_keys",
+    "os_facts",
+    "parse_dsreg",
+    "policy_setting",
+    "recovery_events",
+]
+
+#: Group Policy "Use PIN Recovery" (computer only).
+GPO_KEY = r"HKLM:\SOFTWARE\Policies\Microsoft\PassportForWork"
+#: Root of the values the PassportForWork CSP (Intune) records.
+MDM_ROOT = r"HKLM:\SOFTWARE\Microsoft\Policies\PassportForWork"
+#: 8060 recovery key created, 5062 found, 7060 creation failed (HelloForBusiness/Operational).
+RECOVERY_EVENT_IDS: tuple[int, ...] = (8060, 5062, 7060)
+SID_PATTERN = re.compile(r"^S-1-\d+(-\d+)+$")
+_GUID = r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
+_MDM_POLICIES_KEY = re.compile(
+    r"^HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Policies\\PassportForWork\\"
+    rf"(?P<tenant>{_GUID})\\(?P<scope>Device|S-1-\d+(?:-\d+)+)\\Policies$",
+    re.IGNORECASE,
+)
+_PS_DATE = re.compile(r"^/Date\((-?\d+)(?:[+-]\d{4})?\)/$")
+_PRECEDENCE = {PolicySource.GPO: 0, PolicySource.MDM_USER: 1, PolicySource.MDM_DEVICE: 2}
+
+
+def as_list(value: Any) -> list[Any]:
+    """``ConvertTo-Json`` writes one object bare and several as an array; always get a list."""
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    return [value]
+
+
+def _mapping(value: Any, what: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ParseError(f"{what}: expected an object, got {type(value).__name__}")
+    return value
+
+
+def os_facts(value: Any) -> tuple[str | None, str | None, int | None]:
+    """``(caption, version, build)`` from ``Get-CimInstance Win32_OperatingSystem``.
+
+    Raises:
+        ParseError: when the answer is not one object or the build is not a number.
+    """
+    items = as_list(value)
+    if len(items) != 1:
+        raise ParseError(f"Win32_OperatingSystem: expected one object, got {len(items)}")
+    item = _mapping(items[0], "Win32_OperatingSystem")
+    build_text = item.get("BuildNumber")
+    version = item.get("Version")
+    if build_text is None and isinstance(version, str) and version.count(".") >= 2:
+        build_text = version.split(".")[2]
+    try:
+        build = int(str(build_text)) if build_text is not None else None
+    except ValueError:
+        raise ParseError(f"Win32_OperatingSystem: BuildNumber {build_text!r} is not a number") from None
+    caption = item.get("Caption")
+    return (str(caption) if caption is not None else None, str(version) if version is not None else None, build)
+
+
+def _lines_to_text(value: Any) -> str:
+    lines = as_list(value)
+    if not all(isinstance(line, str) for line in lines):
+        raise ParseError("dsregcmd: expected lines of text")
+    return "\n".join(lines)
+
+
+_YES_NO = {"YES": True, "NO": False}
+
+
+def parse_dsreg(text_or_lines: Any) -> DsregView:
+    """The fields a PIN reset check needs from one ``dsregcmd /status`` output.
+
+    Args:
+        text_or_lines: the output as one string, or as the list of lines PowerShell returns for a native command.
+
+    Returns:
+        The fields, with the whole text kept in ``raw_text``.
+
+    Raises:
+        ParseError: when the text is not ``dsregcmd /status`` output (e.g. garbage or cut before Device State).
+    """
+    text = text_or_lines if isinstance(text_or_lines, str) else _lines_to_text(text_or_lines)
+    from pinreset.remote._dsreg import read_dsreg
+
+    fields = read_dsreg(text)
+
+    def flag(name: str) -> bool | None:
+        raw = fields.get(name)
+        return _YES_NO.get(raw.upper()) if raw is not None else None
+
+    return DsregView(
+        azure_ad_joined=flag("AzureAdJoined"),
+        domain_joined=flag("DomainJoined"),
+        workplace_joined=flag("WorkplaceJoined"),
+        ngc_set=flag("NgcSet"),
+        can_reset=fields.get("CanReset") or None,
+        tenant_id=fields.get("TenantId") or None,
+        device_id=fields.get("DeviceId") or None,
+        raw_text=text,
+    )
+
+
+def mdm_policy_keys(value: Any) -> list[tuple[str, PolicySource, str | None]]:
+    """MDM ``...\\Policies`` keys that hold ``EnablePinRecovery``, from ``Get-ChildItem -Recurse`` of :data:`MDM_ROOT`.
+
+    Returns:
+        ``(powershell_path, source, user_sid)`` per key; keys of any other shape are ignored.
+
+    Raises:
+        ParseError: when an item is not a registry key object.
+    """
+    found: list[tuple[str, PolicySource, str | None]] = []
+    for item in as_list(value):
+        key = _mapping(item, "registry key")
+        name = key.get("Name")
+        if not isinstance(name, str):
+            raise ParseError("registry key without a Name")
+        properties = [str(p) for p in as_list(key.get("Property"))]
+        match = _MDM_POLICIES_KEY.match(name)
+        if match is None or "EnablePinRecovery" not in properties:
+            continue
+        path = "HKLM:" + name[len("HKEY_LOCAL_MACHINE") :]
+        scope = match.group("scope")
+        if scope.lower() == "device":
+            found.append((path, PolicySource.MDM_DEVICE, None))
+        else:
+            found.append((path, PolicySource.MDM_USER, scope.upper()))
+    return found
+
+
+def policy_setting(
+    value: Any, *, source: PolicySource, registry_path: str, user_sid: str | None = None
+) -> PolicySetting | None:
+    """The ``EnablePinRecovery`` of one ``Get-ItemProperty`` answer, or ``None`` when the key lacks it.
+
+    Raises:
+        ParseError: when the value is present but not a DWORD.
+    """
+    items = as_list(value)
+    if not items:
+        return None
+    item = _mapping(items[0], registry_path)
+    raw = item.get("EnablePinRecovery")
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int):
+        raise ParseError(f"{registry_path}: EnablePinRecovery is {raw!r}, not a DWORD")
+    return PolicySetting(source=source, value=raw != 0, registry_path=registry_path, user_sid=user_sid)
+
+
+def effective_policy(settings: Iterable[PolicySetting], *, user_sid: str | None = None) -> EffectivePolicy:
+    """Which ``EnablePinRecovery`` Windows applies: group policy, else MDM for the user, else MDM for the device.
+
+    Windows Hello policies do not honour ``MDMWinsOverGP``: a GPO value shadows any MDM value. MDM user
+    values count only for ``user_sid`` (the signed-in user); other users' values are kept but never win.
+
+    Args:
+        settings: every value found on the device.
+        user_sid: the user the answer is for, or ``None`` for the device alone.
+
+    Returns:
+        The winner, all settings (winner first), whether an MDM value wins and whether sources disagree.
+    """
+    applicable: list[PolicySetting] = []
+    others: list[PolicySetting] = []
+    for setting in settings:
+        if setting.source is PolicySource.MDM_USER and (user_sid is None or setting.user_sid != user_sid):
+            others.append(setting)
+        else:
+            applicable.append(setting)
+    applicable.sort(key=lambda s: _PRECEDENCE[s.source])
+    if not applicable:
+        return EffectivePolicy(enabled=None, source=PolicySource.NOT_CONFIGURED, settings=tuple(others))
+    winner = applicable[0]
+    return EffectivePolicy(
+        enabled=winner.value,
+        source=winner.source,
+        settings=(*applicable, *others),
+        mdm_wins=winner.source in (PolicySource.MDM_USER, PolicySource.MDM_DEVICE),
+        conflict=len({s.value for s in applicable}) > 1,
+    )
+
+
+def _event_time(raw: Any) -> str | None:
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        match = _PS_DATE.match(raw.replace("\\/", "/"))
+        if match:
+            moment = datetime.fromtimestamp(int(match.group(1)) / 1000, tz=timezone.utc)
+            return moment.isoformat().replace("+00:00", "Z")
+        return raw
+    if isinstance(raw, Mapping) and "DateTime" in raw:  # PS 5.1 sometimes adds a DateTime note property
+        return str(raw["DateTime"])
+    return str(raw)
+
+
+def recovery_events(value: Any) -> tuple[RecoveryKeyEvent, ...]:
+    """Recovery-key events from ``Get-WinEvent``, newest first, as the host returned them.
+
+    Raises:
+        ParseError: when an event has no numeric ``Id``.
+    """
+    events: list[RecoveryKeyEvent] = []
+    for item in as_list(value):
+        event = _mapping(item, "event")
+        event_id = event.get("Id")
+        if isinstance(event_id, bool) or not isinstance(event_id, int):
+            raise ParseError(f"event without a numeric Id: {event_id!r}")
+        if event_id not in RECOVERY_EVENT_IDS:
+            continue
+        sid = event.get("UserId")
+        if isinstance(sid, Mapping):  # a SecurityIdentifier serialised with its properties
+            sid = sid.get("Value")
+        events.append(
+            RecoveryKeyEvent(
+                event_id=event_id,
+                user_sid=str(sid).upper() if sid else None,
+                time_created=_event_time(event.get("TimeCreated")),
+                message=str(event.get("Message") or ""),
+            )
+        )
+    return tuple(events)
+
+
+def interactive_users(
+    processes: Any, owner_sids: Any, owners: Any
+) -> list[tuple[str, str | None, int | None]]:
+    """Signed-in users from explorer.exe processes and their owners, one entry per SID.
+
+    ``Invoke-CimMethod`` answers in the order of its pipeline input, so the i-th owner belongs to the i-th
+    process.
+
+    Args:
+        processes: ``Win32_Process`` objects of explorer.exe (``ProcessId``, ``SessionId``).
+        owner_sids: ``GetOwnerSid`` results (``Sid``, ``ReturnValue``), same order.
+        owners: ``GetOwner`` results (``Domain``, ``User``, ``ReturnValue``), same order; may be empty.
+
+    Returns:
+        ``(sid, "DOMAIN\\user" or None, session_id)`` per distinct valid SID, in process order.
+
+    Raises:
+        ParseError: when the lists do not line up.
+    """
+    procs = as_list(processes)
+    sids = as_list(owner_sids)
+    names = as_list(owners)
+    if len(sids) != len(procs) or (names and len(names) != len(procs)):
+        raise ParseError(
+            f"explorer.exe owners do not match the processes ({len(procs)} processes, {len(sids)} SIDs)"
+        )
+    users: list[tuple[str, str | None, int | None]] = []
+    seen: set[str] = set()
+    for index, proc in enumerate(procs):
+        process = _mapping(proc, "Win32_Process")
+        owner_sid = _mapping(sids[index], "GetOwnerSid")
+        if owner_sid.get("ReturnValue", 0) != 0:
+            continue  # the process ended between the two calls, or access was denied
+        sid = str(owner_sid.get("Sid") or "").upper()
+        if not SID_PATTERN.match(sid) or sid in seen:
+            continue
+        seen.add(sid)
+        name: str | None = None
+        if names:
+            owner = _mapping(names[index], "GetOwner")
+            if owner.get("ReturnValue", 0) == 0 and owner.get("User"):
+                name = f"{owner.get('Domain') or ''}\\{owner['User']}".lstrip("\\")
+        session = process.get("SessionId")
+        users.append((sid, name, session if isinstance(session, int) and not isinstance(session, bool) else None))
+    return users
+
+
+def newest_event_for(events: Sequence[RecoveryKeyEvent], sid: str) -> RecoveryKeyEvent | None:
+    """The newest recovery-key event about ``sid`` (events are newest first), or ``None`` (unknown)."""
+    return next((e for e in events if e.user_sid == sid.upper()), None)
