@@ -1,0 +1,512 @@
+"""The token endpoint's grants: client authentication, scopes, device code flows and refresh tokens.
+
+Pure logic over form fields (no HTTP): :class:`Grants` turns a token request into a token response or raises
+:class:`IdentityError`, which :func:`error_response` renders in the identity platform's error shape.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import secrets
+import string
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+import jwt
+
+from pinreset.emulator._apps import AppRegistry, RegisteredApp
+from pinreset.emulator._http import Response
+from pinreset.emulator._jwt import GRAPH_RESOURCE, GRAPH_RESOURCE_ID, Signer, access_token_claims, b64url
+
+__all__ = ["DeviceFlows", "Grants", "IdentityError", "SignInUser", "error_response"]
+
+GRANT_CLIENT_CREDENTIALS = "client_credentials"
+GRANT_DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code"
+GRANT_REFRESH = "refresh_token"
+ASSERTION_TYPE_JWT = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+_OIDC_SCOPES = frozenset({"openid", "profile", "offline_access", "email"})
+_ASSERTION_LEEWAY = 300  # seconds of clock skew tolerated in client assertions
+_ASSERTION_ALGORITHMS = ["RS256", "PS256", "RS384", "PS384", "RS512", "PS512"]
+
+
+class IdentityError(Exception):
+    """A token request refused, with the identity platform's error and AADSTS code.
+
+    Args:
+        status: HTTP status (400, or 401 for failed client authentication).
+        error: the OAuth error, e.g. ``invalid_client``.
+        code: the AADSTS number, e.g. ``7000215``.
+        message: the description after ``AADSTS<code>: ``.
+    """
+
+    def __init__(self, status: int, error: str, code: int, message: str) -> None:
+        super().__init__(f"AADSTS{code}: {message}")
+        self.status = status
+        self.error = error
+        self.code = code
+        self.message = message
+
+
+def error_response(exc: IdentityError, *, correlation: str | None, now: float) -> Response:
+    """Render ``exc`` as the identity platform does, echoing the client's ``client-request-id``."""
+    trace_id = str(uuid.uuid4())
+    correlation_id = correlation or str(uuid.uuid4())
+    stamp = datetime.datetime.fromtimestamp(now, datetime.timezone.utc)
+    timestamp = stamp.strftime("%Y-%m-%d %H:%M:%SZ")
+    body = {
+        "error": exc.error,
+        "error_description": (
+            f"AADSTS{exc.code}: {exc.message} Trace ID: {trace_id} Correlation ID: {correlation_id} "
+            f"Timestamp: {timestamp}"
+        ),
+        "error_codes": [exc.code],
+        "timestamp": timestamp,
+        "trace_id": trace_id,
+        "correlation_id": correlation_id,
+        "error_uri": f"https://login.microsoftonline.com/error?code={exc.code}",
+    }
+    headers = {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store, no-cache"}
+    return Response(exc.status, headers, json.dumps(body).encode())
+
+
+@attrs.frozen
+class SignInUser:
+    """The user who signs in through the device code flow.
+
+    Attributes:
+        object_id: the user's object id (``oid``).
+        user_principal_name: ``upn`` / ``preferred_username``.
+        display_name: ``name``.
+    """
+
+    object_id: str
+    user_principal_name: str
+    display_name: str
+
+
+@attrs.define
+class DeviceFlow:
+    """One pending device code sign-in (mutable: polling updates it)."""
+
+    client_id: str
+    scopes: frozenset[str]
+    audience: str
+    created: float
+    expires: float
+    interval: int
+    auth_method: str
+    last_poll: float | None = None
+    redeemed: bool = False
+
+
+@attrs.define
+class RefreshGrant:
+    """What a refresh token stands for."""
+
+    client_id: str
+    scopes: frozenset[str]
+    audience: str
+
+
+class DeviceFlows:
+    """The pending device code flows, keyed by device code. Thread-safe."""
+
+    def __init__(self, config: Any, *, now: Callable[[], float]) -> None:
+        self._config = config
+        self._now = now
+        self._lock = threading.Lock()
+        self._flows: dict[str, DeviceFlow] = {}
+
+    def start(self, client_id: str, scopes: frozenset[str], audience: str, auth_method: str) -> tuple[str, DeviceFlow]:
+        """Register a new flow and return its device code."""
+        now = self._now()
+        flow = DeviceFlow(
+            client_id=client_id,
+            scopes=scopes,
+            audience=audience,
+            created=now,
+            expires=now + self._config.device_code_lifetime,
+            interval=self._config.device_code_interval,
+            auth_method=auth_method,
+        )
+        code = secrets.token_urlsafe(48)
+        with self._lock:
+            self._flows = {k: v for k, v in self._flows.items() if v.expires > now - 3600}
+            self._flows[code] = flow
+        return code, flow
+
+    def get(self, code: str) -> DeviceFlow | None:
+        """The flow for ``code``, or ``None``."""
+        return self._flows.get(code)
+
+    @property
+    def lock(self) -> threading.Lock:
+        """Held while a poll inspects and updates a flow."""
+        return self._lock
+
+
+class Grants:
+    """Token issuance for the emulated tenant (see the module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        tenant_id: str,
+        tenant_name: str,
+        registry: AppRegistry,
+        signer: Signer,
+        user: SignInUser,
+        flows: DeviceFlows,
+        config: Any,
+        now: Callable[[], float],
+    ) -> None:
+        self.tenant_id = tenant_id
+        self.tenant_name = tenant_name
+        self.registry = registry
+        self.signer = signer
+        self.user = user
+        self.flows = flows
+        self.config = config
+        self._now = now
+        self._refresh: dict[str, RefreshGrant] = {}
+        self._lock = threading.Lock()
+
+    # -- entry points -------------------------------------------------------------------------------------------
+
+    def token(self, form: Mapping[str, str], base: str, token_endpoint: str) -> dict[str, Any]:
+        """Answer a ``POST …/oauth2/v2.0/token``.
+
+        Raises:
+            IdentityError: the request is refused.
+        """
+        grant_type = _required(form, "grant_type")
+        app = self._app(_required(form, "client_id"))
+        if grant_type == GRANT_CLIENT_CREDENTIALS:
+            method = self._authenticate_client(app, form, token_endpoint, confidential=True)
+            audience, _ = self._scopes(form, base, delegated=False)
+            claims = access_token_claims(
+                tenant_id=self.tenant_id,
+                app_id=app.client_id,
+                app_name=app.name,
+                audience=audience,
+                lifetime=self.config.token_lifetime,
+                roles=app.permissions,
+                object_id=self._service_principal_id(app),
+                auth_method=method,
+                now=self._now(),
+            )
+            lifetime = int(self.config.token_lifetime) - 1
+            return {
+                "token_type": "Bearer",
+                "expires_in": lifetime,
+                "ext_expires_in": lifetime,
+                "access_token": self.signer.sign(claims),
+            }
+        if grant_type == GRANT_DEVICE_CODE:
+            method = self._authenticate_client(app, form, token_endpoint, confidential=False)
+            return self._poll_device_flow(app, _required(form, "device_code"), base, method)
+        if grant_type == GRANT_REFRESH:
+            method = self._authenticate_client(app, form, token_endpoint, confidential=False)
+            return self._redeem_refresh_token(app, _required(form, "refresh_token"), form, base, method)
+        raise IdentityError(
+            400, "unsupported_grant_type", 70003, f"The app requested an unsupported grant type '{grant_type}'."
+        )
+
+    def start_device_flow(self, form: Mapping[str, str], base: str) -> dict[str, Any]:
+        """Answer a ``POST …/oauth2/v2.0/devicecode``.
+
+        Raises:
+            IdentityError: the request is refused.
+        """
+        app = self._app(_required(form, "client_id"))
+        audience, scopes = self._scopes(form, base, delegated=True, app=app)
+        code, flow = self.flows.start(app.client_id, scopes, audience, "0")
+        user_code = "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(9))
+        uri = f"{base}/{self.tenant_id}/oauth2/v2.0/devicelogin"
+        return {
+            "user_code": user_code,
+            "device_code": code,
+            "verification_uri": uri,
+            "expires_in": int(flow.expires - flow.created),
+            "interval": flow.interval,
+            "message": f"To sign in, use a web browser to open the page {uri} and enter the code {user_code} to "
+            "authenticate.",
+        }
+
+    # -- client authentication ----------------------------------------------------------------------------------
+
+    def _app(self, client_id: str) -> RegisteredApp:
+        app = self.registry.get(client_id)
+        if app is None:
+            raise IdentityError(
+                400,
+                "unauthorized_client",
+                700016,
+                f"Application with identifier '{client_id}' was not found in the directory '{self.tenant_name}'. "
+                "This can happen if the application has not been installed by the administrator of the tenant or "
+                "consented to by any user in the tenant. You may have sent your authentication request to the "
+                "wrong tenant.",
+            )
+        return app
+
+    def _authenticate_client(
+        self, app: RegisteredApp, form: Mapping[str, str], token_endpoint: str, *, confidential: bool
+    ) -> str:
+        """Check the client credential; returns ``appidacr`` ("0" none, "1" secret, "2" certificate)."""
+        if "client_secret" in form:
+            if not app.secret_matches(form["client_secret"]):
+                raise IdentityError(
+                    401,
+                    "invalid_client",
+                    7000215,
+                    "Invalid client secret provided. Ensure the secret being sent in the request is the client "
+                    f"secret value, not the client secret ID, for a secret added to app '{app.client_id}'.",
+                )
+            return "1"
+        if "client_assertion" in form or "client_assertion_type" in form:
+            self._verify_assertion(app, form, token_endpoint)
+            return "2"
+        if confidential:
+            raise IdentityError(
+                401,
+                "invalid_client",
+                7000216,
+                "'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' grant type.",
+            )
+        if not app.public_client:
+            raise IdentityError(
+                401,
+                "invalid_client",
+                7000218,
+                "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+            )
+        return "0"
+
+    def _verify_assertion(self, app: RegisteredApp, form: Mapping[str, str], token_endpoint: str) -> None:
+        if form.get("client_assertion_type") != ASSERTION_TYPE_JWT:
+            raise IdentityError(
+                401,
+                "invalid_client",
+                7000219,
+                f"'client_assertion_type' must be '{ASSERTION_TYPE_JWT}'.",
+            )
+        assertion = form.get("client_assertion", "")
+        try:
+            header = jwt.get_unverified_header(assertion)
+        except jwt.PyJWTError:
+            raise IdentityError(401, "invalid_client", 50027, "JWT token is invalid or malformed.") from None
+        thumbprints = app.thumbprints()
+        cert = app.certificate
+        # x5t (SHA-1) or x5t#S256, base64url; clients differ on padding.
+        presented = [str(header[k]).rstrip("=") for k in ("x5t#S256", "x5t") if header.get(k)]
+        if thumbprints is None or cert is None or not any(p in thumbprints for p in presented):
+            raise IdentityError(
+                401,
+                "invalid_client",
+                700027,
+                "The certificate with identifier used to sign the client assertion is not registered on application. "
+                "[Reason - The key was not found., Thumbprint of key used by client: "
+                f"'{presented[0] if presented else ''}', "
+                f"Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for "
+                f"app Id '{app.client_id}'.]",
+            )
+        try:
+            claims = jwt.decode(
+                assertion,
+                cert.public_key(),  # type: ignore[arg-type]  # RSA or EC keys from registered certificates
+                algorithms=_ASSERTION_ALGORITHMS,
+                options={"verify_aud": False, "verify_exp": False, "verify_nbf": False, "require": ["exp", "aud"]},
+            )
+        except jwt.PyJWTError:
+            raise IdentityError(
+                401, "invalid_client", 700027, "Client assertion failed signature validation."
+            ) from None
+        audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
+        if not any(_same_endpoint(a, token_endpoint, self.tenant_id) for a in audiences):
+            raise IdentityError(
+                401,
+                "invalid_client",
+                50012,
+                f"Client assertion audience claim does not match Realm issuer. Expected '{token_endpoint}'.",
+            )
+        if claims.get("iss") != app.client_id or claims.get("sub") != app.client_id:
+            raise IdentityError(
+                401, "invalid_client", 700021, "Client assertion application identifier doesn't match 'client_id'."
+            )
+        now = self._now()
+        if not (float(claims.get("nbf", 0)) - _ASSERTION_LEEWAY <= now < float(claims["exp"]) + _ASSERTION_LEEWAY):
+            raise IdentityError(401, "invalid_client", 700024, "Client assertion is not within its valid time range.")
+
+    # -- scopes ---------------------------------------------------------------------------------------------------
+
+    def _scopes(
+        self, form: Mapping[str, str], base: str, *, delegated: bool, app: RegisteredApp | None = None
+    ) -> tuple[str, frozenset[str]]:
+        """Split ``scope`` into Graph's audience and the permission names it asks for."""
+        requested = [s for s in _required(form, "scope").split() if s not in _OIDC_SCOPES]
+        if not requested:
+            raise IdentityError(
+                400, "invalid_scope", 70011, "The provided value for the input parameter 'scope' is not valid."
+            )
+        audience = GRAPH_RESOURCE
+        permissions: set[str] = set()
+        for scope in requested:
+            resource, _, permission = scope.rpartition("/")
+            resource = resource.rstrip("/") or GRAPH_RESOURCE
+            if resource.lower() == GRAPH_RESOURCE_ID:
+                audience = GRAPH_RESOURCE_ID
+            elif resource.lower() not in (GRAPH_RESOURCE, base.lower()):
+                raise IdentityError(
+                    400,
+                    "invalid_resource",
+                    500011,
+                    f"The resource principal named {resource} was not found in the tenant named {self.tenant_name}. "
+                    "This can happen if the application has not been installed by the administrator of the tenant "
+                    "or consented to by any user in the tenant. You might have sent your authentication request to "
+                    "the wrong tenant.",
+                )
+            if not delegated and permission != ".default":
+                raise IdentityError(
+                    400,
+                    "invalid_scope",
+                    1002012,
+                    f"The provided value for scope {scope} is not valid. Client credential flows must have a scope "
+                    "value with /.default suffixed to the resource identifier (application ID URI).",
+                )
+            permissions.add(permission)
+        if not delegated:
+            return audience, frozenset()
+        assert app is not None  # delegated scopes are always resolved for a known app
+        granted = set(app.permissions) if ".default" in permissions else set()
+        explicit = permissions - {".default"}
+        missing = explicit - app.permissions
+        if missing:
+            raise IdentityError(
+                400,
+                "invalid_grant",
+                65001,
+                f"The user or administrator has not consented to use the application with ID '{app.client_id}' "
+                f"named '{app.name}'. Send an interactive authorization request for this user and resource.",
+            )
+        return audience, frozenset(granted | explicit)
+
+    # -- delegated grants -----------------------------------------------------------------------------------------
+
+    def _poll_device_flow(self, app: RegisteredApp, code: str, base: str, method: str) -> dict[str, Any]:
+        now = self._now()
+        with self.flows.lock:
+            flow = self.flows.get(code)
+            if flow is None or flow.client_id != app.client_id:
+                raise IdentityError(
+                    400,
+                    "bad_verification_code",
+                    70019,
+                    "The device code sent to the token endpoint was not recognized.",
+                )
+            if now >= flow.expires:
+                raise IdentityError(400, "expired_token", 70020, "The device code has expired; start a new sign-in.")
+            if flow.redeemed:
+                raise IdentityError(400, "invalid_grant", 70000, "The device code has already been redeemed.")
+            too_soon = flow.last_poll is not None and now - flow.last_poll < flow.interval / 2
+            flow.last_poll = now
+            if too_soon:
+                flow.interval += 5  # RFC 8628 section 3.5: the client must add 5 seconds
+                raise IdentityError(400, "slow_down", 70016, "Polling too often; wait the interval between polls.")
+            if now < flow.created + self.config.device_code_delay:
+                raise IdentityError(
+                    400,
+                    "authorization_pending",
+                    70016,
+                    "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
+                )
+            flow.redeemed = True
+        return self._user_tokens(app, RefreshGrant(app.client_id, flow.scopes, flow.audience), base, method, ())
+
+    def _redeem_refresh_token(
+        self, app: RegisteredApp, token: str, form: Mapping[str, str], base: str, method: str
+    ) -> dict[str, Any]:
+        grant = self._refresh.get(token)
+        if grant is None or grant.client_id != app.client_id:
+            raise IdentityError(400, "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid.")
+        requested: tuple[str, ...] = ()
+        if form.get("scope"):
+            audience, scopes = self._scopes(form, base, delegated=True, app=app)
+            grant = RefreshGrant(app.client_id, scopes, audience)
+            requested = tuple(s for s in form["scope"].split() if s.endswith("/.default"))
+        return self._user_tokens(app, grant, base, method, requested)
+
+    def _user_tokens(
+        self, app: RegisteredApp, grant: RefreshGrant, base: str, method: str, requested: tuple[str, ...]
+    ) -> dict[str, Any]:
+        now = self._now()
+        user = self.user
+        claims = access_token_claims(
+            tenant_id=self.tenant_id,
+            app_id=app.client_id,
+            app_name=app.name,
+            audience=grant.audience,
+            lifetime=self.config.token_lifetime,
+            scopes=grant.scopes,
+            object_id=user.object_id,
+            user={"upn": user.user_principal_name, "unique_name": user.user_principal_name, "name": user.display_name},
+            auth_method=method,
+            now=now,
+        )
+        id_token = self.signer.sign(
+            {
+                "aud": app.client_id,
+                "iss": f"{base}/{self.tenant_id}/v2.0",
+                "iat": int(now),
+                "nbf": int(now),
+                "exp": int(now + self.config.token_lifetime),
+                "name": user.display_name,
+                "oid": user.object_id,
+                "preferred_username": user.user_principal_name,
+                "sub": b64url(uuid.uuid5(uuid.NAMESPACE_URL, f"{user.object_id}/{app.client_id}").bytes),
+                "tid": self.tenant_id,
+                "ver": "2.0",
+            }
+        )
+        refresh = secrets.token_urlsafe(64)
+        with self._lock:
+            self._refresh[refresh] = grant
+        scope = [f"{GRAPH_RESOURCE}/{s}" for s in sorted(grant.scopes)]
+        scope.extend(s for s in requested if s not in scope)
+        lifetime = int(self.config.token_lifetime) - 1
+        client_info = json.dumps({"uid": user.object_id, "utid": self.tenant_id}).encode()
+        return {
+            "token_type": "Bearer",
+            "scope": " ".join([*scope, "openid", "profile", "offline_access"]),
+            "expires_in": lifetime,
+            "ext_expires_in": lifetime,
+            "access_token": self.signer.sign(claims),
+            "refresh_token": refresh,
+            "id_token": id_token,
+            "client_info": b64url(client_info),
+        }
+
+    def _service_principal_id(self, app: RegisteredApp) -> str:
+        # The app's service principal in this tenant: stable per app and tenant.
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.tenant_id}/servicePrincipals/{app.client_id}"))
+
+
+def _required(form: Mapping[str, str], name: str) -> str:
+    value = form.get(name, "")
+    if not value:
+        raise IdentityError(
+            400, "invalid_request", 900144, f"The request body must contain the following parameter: '{name}'."
+        )
+    return value
+
+
+def _same_endpoint(audience: str, token_endpoint: str, tenant_id: str) -> bool:
+    """Whether a client assertion's ``aud`` names this tenant's token endpoint (any tenant alias, v1 or v2)."""
+    if audience.rstrip("/") == token_endpoint:
+        return True
+    root = token_endpoint.rsplit("/", 4)[0]  # scheme://host, before /{tenant}/oauth2/v2.0/token
+    return audience.rstrip("/") in (f"{root}/{tenant_id}/oauth2/v2.0/token", f"{root}/{tenant_id}/oauth2/token")

@@ -1,0 +1,254 @@
+"""The emulator's real loopback server: threaded HTTP/1.1 with keep-alive, TLS by default.
+
+Each connection gets its own daemon thread; the TLS handshake happens in that thread, so a slow or refused
+handshake never stalls the accept loop. Accepted sockets get ``TCP_NODELAY``: without it Nagle's algorithm and
+the client's delayed ACK add up to 40 ms to every small keep-alive response. The server acts out transport
+faults decided upstream (``Response.fault``): ``drop`` closes the connection without answering, ``truncate``
+declares the full ``Content-Length``, sends part of the body and closes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import http
+import http.server
+import logging
+import socket
+import socketserver
+import ssl
+import sys
+import threading
+import urllib.parse
+from typing import Any
+
+from pinreset.emulator._http import Application, Request, Response
+
+__all__ = ["EmulatorServer"]
+
+_log = logging.getLogger("pinreset.emulator")
+_MAX_BODY = 64 * 1024 * 1024
+_HANDSHAKE_TIMEOUT = 10.0
+_IDLE_TIMEOUT = 120.0
+_NO_BODY_STATUSES = frozenset({204, 304})
+
+
+def _reason(status: int) -> str:
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "pinreset-emulator"
+    timeout = _IDLE_TIMEOUT
+    server: _Server
+
+    def setup(self) -> None:
+        if isinstance(self.request, ssl.SSLSocket):
+            self.request.settimeout(_HANDSHAKE_TIMEOUT)
+            self.request.do_handshake()
+        super().setup()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        _log.debug("%s - %s", self.address_string(), format % args)
+
+    def _dispatch(self) -> None:
+        body = self._read_body()
+        if body is None:
+            return
+        target = self.path
+        if "://" in target.split("?", 1)[0]:  # absolute-form request target
+            parts = urllib.parse.urlsplit(target)
+            target = parts.path + ("?" + parts.query if parts.query else "")
+        raw_path, _, raw_query = target.partition("?")
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        headers.setdefault("host", self.server.authority)
+        headers["x-emulator-scheme"] = self.server.scheme
+        request = Request(
+            method=self.command,
+            path=urllib.parse.unquote(raw_path),
+            query=dict(urllib.parse.parse_qsl(raw_query, keep_blank_values=True)),
+            headers=headers,
+            body=body,
+            raw_query=raw_query,
+        )
+        self._write(self.server.app.handle(request))
+
+    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_HEAD = do_OPTIONS = _dispatch  # noqa: N815
+
+    def _read_body(self) -> bytes | None:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return self._read_chunked()
+        length_text = self.headers.get("Content-Length")
+        if not length_text:
+            return b""
+        try:
+            length = int(length_text)
+        except ValueError:
+            length = -1
+        if length < 0 or length > _MAX_BODY:
+            self.close_connection = True
+            self._write(Response(status=400 if length < 0 else 413))
+            return None
+        return self.rfile.read(length)
+
+    def _read_chunked(self) -> bytes:
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            size = int(self.rfile.readline(65537).split(b";", 1)[0].strip() or b"0", 16)
+            if size == 0:
+                while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
+                    pass  # trailers carry nothing the applications read
+                return b"".join(chunks)
+            total += size
+            if total > _MAX_BODY:
+                raise ValueError("request body too large")
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline(65537)
+
+    def _write(self, response: Response) -> None:
+        if response.fault == "drop":
+            self.close_connection = True
+            return
+        body = b"" if response.status in _NO_BODY_STATUSES else response.body
+        lines = [f"HTTP/1.1 {response.status} {_reason(response.status)}"]
+        lines.extend(f"{name}: {value}" for name, value in response.headers.items() if name.lower() != "content-length")
+        lines.append(f"Date: {email.utils.formatdate(usegmt=True)}")
+        if response.status not in _NO_BODY_STATUSES:
+            lines.append(f"Content-Length: {len(body)}")
+        if response.fault == "truncate":
+            self.close_connection = True
+            body = body[: len(body) // 2]
+        if self.close_connection:
+            lines.append("Connection: close")
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        # One write for head and body: with TCP_NODELAY each write is its own segment (and TLS record).
+        self.wfile.write(head if self.command == "HEAD" else head + body)
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+
+    def __init__(
+        self, address: tuple[str, int], app: Application, ssl_context: ssl.SSLContext | None, family: int
+    ) -> None:
+        self.address_family = family
+        self.app = app
+        self.ssl_context = ssl_context
+        self.scheme = "https" if ssl_context else "http"
+        self.connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+        super().__init__(address, _Handler)
+        host, port = str(self.server_address[0]), int(self.server_address[1])
+        self.authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind calls socket.getfqdn(), a reverse DNS lookup that can take seconds.
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name = str(host)
+        self.server_port = int(port)
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        sock, address = self.socket.accept()
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if self.ssl_context is not None:
+            sock = self.ssl_context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        with self.connections_lock:
+            self.connections.add(sock)
+        return sock, address
+
+    def shutdown_request(self, request: Any) -> None:
+        with self.connections_lock:
+            self.connections.discard(request)
+        super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        error = sys.exc_info()[1]
+        if isinstance(error, (OSError, ValueError)):  # refused handshakes, resets, idle timeouts, bad framing
+            _log.debug("connection from %s ended: %r", client_address, error)
+            return
+        _log.error("unexpected error serving %s", client_address, exc_info=True)
+
+    def close_connections(self) -> None:
+        """Break every open keep-alive connection, so no handler thread outlives the server."""
+        with self.connections_lock:
+            connections = list(self.connections)
+        for sock in connections:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+class EmulatorServer:
+    """A threaded HTTP(S) server in front of one application, serving from a background thread.
+
+    Args:
+        app: the application answering every request (the router).
+        host: address to bind (loopback by default).
+        port: port to bind; 0 lets the OS choose.
+        ssl_context: server-side TLS context; ``None`` serves plain HTTP.
+    """
+
+    def __init__(
+        self, app: Application, *, host: str = "127.0.0.1", port: int = 0, ssl_context: ssl.SSLContext | None = None
+    ) -> None:
+        self._app = app
+        self._host = host
+        self._port = port
+        self._ssl_context = ssl_context
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        """Whether the server is accepting connections."""
+        return self._server is not None
+
+    @property
+    def port(self) -> int:
+        """The bound port (meaningful once started)."""
+        return self._server.server_port if self._server else self._port
+
+    @property
+    def url(self) -> str:
+        """The root URL, e.g. ``https://127.0.0.1:8443`` (IPv6 hosts in brackets)."""
+        scheme = "https" if self._ssl_context else "http"
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        return f"{scheme}://{host}:{self.port}"
+
+    def start(self) -> None:
+        """Bind and serve in a daemon thread; returns once the socket is listening.
+
+        Raises:
+            OSError: the address cannot be bound.
+        """
+        if self._server is not None:
+            return
+        family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
+        server = _Server((self._host, self._port), self._app, self._ssl_context, family)
+        thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="pinreset-emulator", daemon=True
+        )
+        thread.start()
+        self._server, self._thread = server, thread
+        self._port = server.server_port  # a restart binds the same port, so clients' URLs stay valid
+
+    def stop(self) -> None:
+        """Stop accepting, break open connections and release the port."""
+        server, thread = self._server, self._thread
+        if server is None:
+            return
+        server.shutdown()
+        server.server_close()
+        server.close_connections()
+        if thread is not None:
+            thread.join(timeout=5)
+        self._server = self._thread = None
+
+    def __repr__(self) -> str:
+        return f"EmulatorServer(url={self.url!r}, running={self.running})"
