@@ -11,7 +11,16 @@ __all__ = ["read_dsreg"]
 _FIELD = re.compile(r"^\s*([A-Za-z][A-Za-z0-9 ]*?)\s*:\s?(.*?)\s*$")
 _BANNER = re.compile(r"^\s*\|\s*(.+?)\s*\|\s*$")
 # Fields whose first occurrence in the whole output is the one that matters.
-_NEEDED = ("AzureAdJoined", "DomainJoined", "WorkplaceJoined", "NgcSet", "CanReset", "TenantId", "DeviceId")
+_NEEDED = (
+    "AzureAdJoined",
+    "DomainJoined",
+    "WorkplaceJoined",
+    "NgcSet",
+    "CanReset",
+    "TenantId",
+    "DeviceId",
+    "DeviceName",
+)
 
 
 def read_dsreg(text: str) -> dict[str, str]:

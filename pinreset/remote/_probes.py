@@ -129,6 +129,7 @@ def parse_dsreg(text_or_lines: Any) -> DsregView:
         can_reset=fields.get("CanReset") or None,
         tenant_id=fields.get("TenantId") or None,
         device_id=fields.get("DeviceId") or None,
+        device_name=fields.get("DeviceName") or None,
         raw_text=text,
     )
 
@@ -256,50 +257,42 @@ def recovery_events(value: Any) -> tuple[RecoveryKeyEvent, ...]:
     return tuple(events)
 
 
-def interactive_users(
-    processes: Any, owner_sids: Any, owners: Any
-) -> list[tuple[str, str | None, int | None]]:
-    """Signed-in users from explorer.exe processes and their owners, one entry per SID.
+def interactive_users(owner_sids: Any, owners: Any) -> list[tuple[str, str | None]]:
+    """Signed-in users from the owners of explorer.exe processes, one entry per SID.
 
-    ``Invoke-CimMethod`` answers in the order of its pipeline input, so the i-th owner belongs to the i-th
-    process.
+    Both lists come from ``Get-CimInstance Win32_Process -Filter "Name = 'explorer.exe'" | Invoke-CimMethod``;
+    ``Invoke-CimMethod`` answers in the order of its input, so entries at the same index belong together when
+    both lists have the same length (otherwise names are left out: SIDs are the key, names only decorate).
 
     Args:
-        processes: ``Win32_Process`` objects of explorer.exe (``ProcessId``, ``SessionId``).
-        owner_sids: ``GetOwnerSid`` results (``Sid``, ``ReturnValue``), same order.
-        owners: ``GetOwner`` results (``Domain``, ``User``, ``ReturnValue``), same order; may be empty.
+        owner_sids: ``GetOwnerSid`` results (``Sid``, ``ReturnValue``).
+        owners: ``GetOwner`` results (``Domain``, ``User``, ``ReturnValue``).
 
     Returns:
-        ``(sid, "DOMAIN\\user" or None, session_id)`` per distinct valid SID, in process order.
+        ``(sid, "DOMAIN\\user" or None)`` per distinct valid SID, in process order.
 
     Raises:
-        ParseError: when the lists do not line up.
+        ParseError: when an entry is not an object.
     """
-    procs = as_list(processes)
     sids = as_list(owner_sids)
     names = as_list(owners)
-    if len(sids) != len(procs) or (names and len(names) != len(procs)):
-        raise ParseError(
-            f"explorer.exe owners do not match the processes ({len(procs)} processes, {len(sids)} SIDs)"
-        )
-    users: list[tuple[str, str | None, int | None]] = []
+    aligned = len(names) == len(sids)
+    users: list[tuple[str, str | None]] = []
     seen: set[str] = set()
-    for index, proc in enumerate(procs):
-        process = _mapping(proc, "Win32_Process")
-        owner_sid = _mapping(sids[index], "GetOwnerSid")
+    for index, entry in enumerate(sids):
+        owner_sid = _mapping(entry, "GetOwnerSid")
         if owner_sid.get("ReturnValue", 0) != 0:
-            continue  # the process ended between the two calls, or access was denied
+            continue  # the process ended between the calls, or access was denied
         sid = str(owner_sid.get("Sid") or "").upper()
         if not SID_PATTERN.match(sid) or sid in seen:
             continue
         seen.add(sid)
         name: str | None = None
-        if names:
+        if aligned:
             owner = _mapping(names[index], "GetOwner")
             if owner.get("ReturnValue", 0) == 0 and owner.get("User"):
                 name = f"{owner.get('Domain') or ''}\\{owner['User']}".lstrip("\\")
-        session = process.get("SessionId")
-        users.append((sid, name, session if isinstance(session, int) and not isinstance(session, bool) else None))
+        users.append((sid, name))
     return users
 
 

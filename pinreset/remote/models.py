@@ -135,6 +135,7 @@ class DsregView:
         can_reset: ``CanReset`` as printed, e.g. ``DestructiveAndNonDestructive``.
         tenant_id: ``TenantId``, if shown.
         device_id: ``DeviceId``, if shown.
+        device_name: ``Device Name``, if shown.
         raw_text: the whole output (kept out of reprs and records).
     """
 
@@ -145,6 +146,7 @@ class DsregView:
     can_reset: str | None = None
     tenant_id: str | None = None
     device_id: str | None = None
+    device_name: str | None = None
     raw_text: str = attrs.field(default="", repr=False)
 
     @property

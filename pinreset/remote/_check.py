@@ -1,0 +1,206 @@
+"""Check one host: device-scope facts, then each signed-in user's own state, ending in exactly one outcome."""
+
+from __future__ import annotations
+
+import threading
+
+import attrs
+
+from pinreset.remote._connection import WinRMConnection
+from pinreset.remote._hosts import HostSpec, parse_host
+from pinreset.remote._interactive import run_as_interactive_user
+from pinreset.remote._probes import (
+    GPO_KEY,
+    MDM_ROOT,
+    RECOVERY_EVENT_IDS,
+    effective_policy,
+    interactive_users,
+    mdm_policy_keys,
+    newest_event_for,
+    os_facts,
+    parse_dsreg,
+    policy_setting,
+    recovery_events,
+)
+from pinreset.remote._session import Budget, Cancelled, CheckFailure, HostSession, classify, cmd
+from pinreset.remote.models import (
+    ConnectingAccountView,
+    DeviceCheck,
+    DeviceFacts,
+    Outcome,
+    PolicySetting,
+    PolicySource,
+    UserState,
+)
+
+__all__ = ["DEFAULT_DEADLINE", "check_device"]
+
+#: Seconds one host may take, unless the caller says otherwise.
+DEFAULT_DEADLINE = 60.0
+_HELLO_LOG = "Microsoft-Windows-HelloForBusiness/Operational"
+_MAX_EVENTS = 50
+_MAX_USERS = 4  # a terminal server may host many sessions; the first few users tell the story
+
+
+@attrs.define
+class _Gathered:
+    """Facts read so far, so that a host failing halfway still reports what was learnt."""
+
+    device: DeviceFacts | None = None
+    admin: ConnectingAccountView = attrs.Factory(ConnectingAccountView)
+    users: list[UserState] = attrs.Factory(list)
+
+
+def _read_device(session: HostSession, gathered: _Gathered) -> list[tuple[str, str | None]]:
+    caption, version, build = os_facts(
+        session.run(
+            cmd("Get-CimInstance", ClassName="Win32_OperatingSystem"),
+            cmd("Select-Object", Property=["Caption", "Version", "BuildNumber"]),
+        )
+    )
+    device = DeviceFacts(os_caption=caption, os_version=version, os_build=build)
+    gathered.device = device
+    # The device sections of this output are valid; its User State is the connecting account's.
+    admin = parse_dsreg(session.run(cmd("dsregcmd.exe", "/status")))
+    gathered.admin = ConnectingAccountView(dsreg=admin)
+    device = attrs.evolve(
+        device,
+        computer_name=admin.device_name,
+        join_type=admin.join_type,
+        azure_ad_joined=admin.azure_ad_joined,
+        domain_joined=admin.domain_joined,
+        tenant_id=admin.tenant_id,
+    )
+    gathered.device = device
+
+    explorer = cmd("Get-CimInstance", ClassName="Win32_Process", Filter="Name = 'explorer.exe'")
+    users = interactive_users(
+        session.run(explorer, cmd("Invoke-CimMethod", MethodName="GetOwnerSid")),
+        session.run(explorer, cmd("Invoke-CimMethod", MethodName="GetOwner")),
+    )[:_MAX_USERS]
+    signed_in = {sid for sid, _ in users}
+
+    settings: list[PolicySetting] = []
+    gpo = policy_setting(
+        session.run(cmd("Get-ItemProperty", Path=GPO_KEY, ErrorAction="SilentlyContinue")),
+        source=PolicySource.GPO,
+        registry_path=GPO_KEY,
+    )
+    if gpo is not None:
+        settings.append(gpo)
+    keys = session.run(
+        cmd("Get-ChildItem", Path=MDM_ROOT, Recurse=True, ErrorAction="SilentlyContinue"),
+        cmd("Select-Object", Property=["Name", "Property"]),
+    )
+    for path, source, sid in mdm_policy_keys(keys):
+        if source is PolicySource.MDM_USER and sid not in signed_in:
+            continue  # another user's policy never applies to the people signed in now
+        value = policy_setting(
+            session.run(cmd("Get-ItemProperty", Path=path, ErrorAction="SilentlyContinue")),
+            source=source,
+            registry_path=path,
+            user_sid=sid,
+        )
+        if value is not None:
+            settings.append(value)
+    policy = effective_policy(settings, user_sid=users[0][0] if users else None)
+
+    events = recovery_events(
+        session.run(
+            cmd(
+                "Get-WinEvent",
+                FilterHashtable={"LogName": _HELLO_LOG, "Id": list(RECOVERY_EVENT_IDS)},
+                MaxEvents=_MAX_EVENTS,
+                ErrorAction="SilentlyContinue",
+            ),
+            cmd("Select-Object", Property=["Id", "TimeCreated", "Message", "UserId"]),
+        )
+    )
+    gathered.device = attrs.evolve(device, policy=policy, recovery_key_events=events)
+    return users
+
+
+def _read_user(session: HostSession, sid: str, name: str | None, gathered: _Gathered) -> None:
+    device = gathered.device or DeviceFacts()
+    event = newest_event_for(device.recovery_key_events, sid)
+    try:
+        text = run_as_interactive_user(session, sid)
+    except CheckFailure as failure:
+        if failure.outcome is not Outcome.NO_INTERACTIVE_USER:
+            raise
+        gathered.users.append(UserState(sid=sid, name=name, error=str(failure), recovery_key_event=event))
+        return
+    gathered.users.append(UserState(sid=sid, name=name, dsreg=parse_dsreg(text), recovery_key_event=event))
+
+
+def _check(
+    spec: HostSpec, connection: WinRMConnection, budget: Budget, gathered: _Gathered, interactive: bool
+) -> tuple[Outcome, str | None]:
+    with HostSession(spec, connection, budget) as session:
+        users = _read_device(session, gathered)
+        if not users:
+            return Outcome.NO_INTERACTIVE_USER, "no user signed in (no explorer.exe session)"
+        if not interactive:
+            gathered.users.extend(
+                UserState(sid=sid, name=name, error="not read (interactive=False)") for sid, name in users
+            )
+            return Outcome.OK, None
+        for sid, name in users:
+            _read_user(session, sid, name, gathered)
+    if all(u.dsreg is None for u in gathered.users):
+        return Outcome.NO_INTERACTIVE_USER, "; ".join(u.error or "" for u in gathered.users)
+    return Outcome.OK, None
+
+
+def check_device(
+    host: str | HostSpec,
+    *,
+    connection: WinRMConnection,
+    deadline: float = DEFAULT_DEADLINE,
+    interactive: bool = True,
+    cancel: threading.Event | None = None,
+    cleanup_grace: float = 5.0,
+) -> DeviceCheck:
+    """Check one Windows host over WinRM/PSRP.
+
+    Reads device-scope facts (OS build, join state, effective ``EnablePinRecovery`` and its source, recovery-key
+    events) and, for each signed-in user, their own ``dsregcmd /status`` through a one-shot scheduled task in
+    their session. Never raises for a host problem: the result's ``outcome`` says what happened.
+
+    Args:
+        host: ``name``, ``name:port``, ``[IPv6]:port`` or a :class:`HostSpec`.
+        connection: transport, authentication and timeouts.
+        deadline: seconds this host may take (clean-up of a created task may add up to ``cleanup_grace``).
+        interactive: read each signed-in user's own state (set ``False`` for device scope only).
+        cancel: an event that stops the check at its next request (used by :func:`check_fleet`).
+        cleanup_grace: seconds allowed after the deadline or a cancellation to remove what the check created.
+
+    Returns:
+        The host's :class:`DeviceCheck`, with exactly one outcome and the error text for failures.
+
+    Raises:
+        ConfigurationError: when ``host`` is not a valid host entry (checked before any connection).
+    """
+    spec = host if isinstance(host, HostSpec) else parse_host(host)
+    budget = Budget(deadline, cancel=cancel, cleanup_grace=cleanup_grace)
+    gathered = _Gathered()
+    error: str | None
+    try:
+        outcome, error = _check(spec, connection, budget, gathered, interactive)
+    except Cancelled:
+        raise
+    except Exception as exc:
+        if budget.cancel.is_set() and not budget.expired:
+            raise Cancelled("cancelled") from exc
+        failure = classify(exc, budget)
+        outcome, error = failure.outcome, str(failure)
+    return DeviceCheck(
+        host=str(spec),
+        outcome=outcome,
+        error=error,
+        elapsed=budget.elapsed(),
+        device=gathered.device,
+        users=tuple(gathered.users),
+        connecting_account=gathered.admin,
+    )
+
