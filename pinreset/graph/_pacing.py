@@ -1,0 +1,146 @@
+"""Client-side pacing under Intune's documented per-app request limits.
+
+Intune throttles per service family and per app per tenant, with separate limits for writes and for all
+requests, over 20-second windows (domain facts in docs/graph-backend.md). Sending at most that many requests in
+*any* 20-second window keeps bulk work under the limit instead of bouncing off 429s. A token bucket that starts
+full would let ``capacity + rate x window`` requests through one window, so the limiter keeps a sliding log of
+send times instead: the exact bound, with memory proportional to the limit (a few thousand floats at most).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+import attrs
+
+__all__ = ["INTUNE_LIMITS", "FamilyLimit", "Pacer", "SlidingWindow", "service_family"]
+
+
+@attrs.frozen
+class FamilyLimit:
+    """Per-app-per-tenant limits of one Intune service family.
+
+    Attributes:
+        writes: POST/PUT/PATCH/DELETE allowed per window.
+        total: requests of any method allowed per window.
+        window: the window length in seconds.
+    """
+
+    writes: int
+    total: int
+    window: float = 20.0
+
+
+#: Intune's per-app-per-tenant limits (Graph throttling docs, Intune sections).
+INTUNE_LIMITS: dict[str, FamilyLimit] = {
+    "device_configuration": FamilyLimit(writes=100, total=1000),
+    "device_config_v2": FamilyLimit(writes=100, total=1000),
+    "devices": FamilyLimit(writes=200, total=2000),
+}
+
+_FAMILY_PREFIXES: tuple[tuple[str, str], ...] = (
+    ("/devicemanagement/manageddevices", "devices"),
+    ("/devicemanagement/comanageddevices", "devices"),
+    ("/devicemanagement/remoteactionaudits", "devices"),
+    ("/devicemanagement/configurationpolicies", "device_config_v2"),
+    ("/devicemanagement/configurationpolicytemplates", "device_config_v2"),
+    ("/devicemanagement/configurationsettings", "device_config_v2"),
+    ("/devicemanagement/deviceconfigurations", "device_configuration"),
+)
+
+
+def service_family(url: str) -> str | None:
+    """The Intune service family a Graph URL belongs to, or ``None`` when it is not paced.
+
+    Args:
+        url: absolute URL or path, with or without ``/v1.0``/``/beta``.
+    """
+    path = urlsplit(url).path.lower()
+    for version in ("/v1.0", "/beta"):
+        if path.startswith(version + "/"):
+            path = path[len(version) :]
+            break
+    if not path.startswith("/"):
+        path = "/" + path
+    for prefix, family in _FAMILY_PREFIXES:
+        if path == prefix or path.startswith((prefix + "/", prefix + "(")):
+            return family
+    return None
+
+
+class SlidingWindow:
+    """At most ``limit`` events in any ``window`` seconds (plus a small margin for network jitter)."""
+
+    def __init__(self, limit: int, window: float, *, margin: float = 0.25) -> None:
+        if limit < 1 or window <= 0:
+            raise ValueError("a sliding window needs limit >= 1 and window > 0")
+        self.limit = limit
+        self.window = window + margin
+        self._sent: deque[float] = deque()
+
+    def wait_time(self, now: float) -> float:
+        """Seconds until one more event is allowed (0 when it is allowed now)."""
+        while self._sent and now - self._sent[0] >= self.window:
+            self._sent.popleft()
+        if len(self._sent) < self.limit:
+            return 0.0
+        return self._sent[0] + self.window - now
+
+    def record(self, now: float) -> None:
+        """Count one event at ``now``."""
+        self._sent.append(now)
+
+
+class Pacer:
+    """Blocks before each request until its service family's limits allow it; thread-safe.
+
+    Args:
+        limits: family -> limits (default: :data:`INTUNE_LIMITS`).
+        clock: monotonic seconds (injectable for tests).
+        sleep: how to wait (injectable for tests).
+    """
+
+    def __init__(
+        self,
+        limits: dict[str, FamilyLimit] | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._windows: dict[tuple[str, bool], SlidingWindow] = {}
+        for family, limit in (limits if limits is not None else INTUNE_LIMITS).items():
+            self._windows[(family, True)] = SlidingWindow(limit.writes, limit.window)
+            self._windows[(family, False)] = SlidingWindow(limit.total, limit.window)
+        self.waited = 0.0  # total seconds spent waiting, for benchmarks and logs
+
+    def acquire(self, method: str, url: str) -> float:
+        """Wait until a ``method`` request to ``url`` may be sent, then count it.
+
+        Returns:
+            Seconds waited.
+        """
+        family = service_family(url)
+        if family is None or (family, False) not in self._windows:
+            return 0.0
+        write = method.upper() in ("POST", "PUT", "PATCH", "DELETE")
+        windows = [self._windows[(family, False)]] + ([self._windows[(family, True)]] if write else [])
+        waited = 0.0
+        with self._lock:
+            while True:
+                now = self._clock()
+                wait = max(w.wait_time(now) for w in windows)
+                if wait <= 0:
+                    for w in windows:
+                        w.record(now)
+                    break
+                self._sleep(wait)
+                waited += wait
+            self.waited += waited
+        return waited
