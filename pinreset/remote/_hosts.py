@@ -76,14 +76,14 @@ def parse_host(text: str) -> HostSpec:
     text = text.strip()
     if not text:
         raise ConfigurationError("empty host name")
-    bracketed = _BRACKETED.match(text)
+    bracketed = _BRACKETED.fullmatch(text)
     if bracketed:
         try:
             address = ipaddress.IPv6Address(bracketed.group(1))
         except ValueError:
             raise ConfigurationError(f"host {original!r}: not an IPv6 address") from None
         return HostSpec(str(address), _port(bracketed.group(2), original))
-    plain = _NAME_PORT.match(text)
+    plain = _NAME_PORT.fullmatch(text)
     if plain is None:
         if text.count(":") >= 2:
             raise ConfigurationError(f"host {original!r}: write IPv6 addresses in brackets, e.g. [::1]:5986")
@@ -92,7 +92,7 @@ def parse_host(text: str) -> HostSpec:
     try:
         ipaddress.IPv4Address(name)
     except ValueError:
-        if not _HOSTNAME.match(name) or len(name) > 253:
+        if not _HOSTNAME.fullmatch(name) or len(name) > 253:
             raise ConfigurationError(
                 f"host {original!r}: not a valid host name (letters, digits, '-', '_' and '.' only)"
             ) from None

@@ -43,13 +43,13 @@ def new_task_name() -> str:
 
 
 def _checked_task_name(task_name: str) -> str:
-    if not TASK_NAME_PATTERN.match(task_name):
+    if not TASK_NAME_PATTERN.fullmatch(task_name):
         raise ConfigurationError(f"task name {task_name!r} is not 'pinreset-' followed by 32 hex digits")
     return task_name
 
 
 def _checked_sid(sid: str) -> str:
-    if not SID_PATTERN.match(sid):
+    if not SID_PATTERN.fullmatch(sid):
         raise ConfigurationError(f"{sid!r} is not a SID (S-1-...)")
     return sid
 

@@ -150,7 +150,7 @@ def mdm_policy_keys(value: Any) -> list[tuple[str, PolicySource, str | None]]:
         if not isinstance(name, str):
             raise ParseError("registry key without a Name")
         properties = [str(p) for p in as_list(key.get("Property"))]
-        match = _MDM_POLICIES_KEY.match(name)
+        match = _MDM_POLICIES_KEY.fullmatch(name)
         if match is None or "EnablePinRecovery" not in properties:
             continue
         path = "HKLM:" + name[len("HKEY_LOCAL_MACHINE") :]
@@ -284,7 +284,7 @@ def interactive_users(owner_sids: Any, owners: Any) -> list[tuple[str, str | Non
         if owner_sid.get("ReturnValue", 0) != 0:
             continue  # the process ended between the calls, or access was denied
         sid = str(owner_sid.get("Sid") or "").upper()
-        if not SID_PATTERN.match(sid) or sid in seen:
+        if not SID_PATTERN.fullmatch(sid) or sid in seen:
             continue
         seen.add(sid)
         name: str | None = None

@@ -147,7 +147,7 @@ class DsregView:
     tenant_id: str | None = None
     device_id: str | None = None
     device_name: str | None = None
-    raw_text: str = attrs.field(default="", repr=False)
+    raw_text: str = attrs.field(default="", repr=False, eq=False)
 
     @property
     def join_type(self) -> str:
