@@ -175,6 +175,8 @@ class Grants:
         self._now = now
         self._refresh: dict[str, RefreshGrant] = {}
         self._lock = threading.Lock()
+        # client id -> the app's service principal in the tenant (the ``oid`` of its app-only tokens)
+        self.service_principal_ids: dict[str, str] = {}
 
     # -- entry points -------------------------------------------------------------------------------------------
 
@@ -491,7 +493,9 @@ class Grants:
         }
 
     def _service_principal_id(self, app: RegisteredApp) -> str:
-        # The app's service principal in this tenant: stable per app and tenant.
+        known = self.service_principal_ids.get(app.client_id)
+        if known:
+            return known
         return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.tenant_id}/servicePrincipals/{app.client_id}"))
 
 

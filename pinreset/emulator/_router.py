@@ -29,6 +29,7 @@ __all__ = ["RequestRecord", "Router"]
 _log = logging.getLogger("pinreset.emulator")
 _GRAPH_VERSIONS = ("v1.0", "beta")
 _APP_ID_CACHE_LIMIT = 1024
+_IDENTITY_SEGMENTS = frozenset({"v2.0", "oauth2", "discovery"})
 
 
 @attrs.frozen
@@ -112,7 +113,7 @@ class Router:
         first = path.lstrip("/").split("/", 1)[0]
         if first in _GRAPH_VERSIONS:
             return "graph", self.graph
-        if is_identity_path(path, self.tenant_id, self.default_domain):
+        if is_identity_path(path, self.tenant_id, self.default_domain) or _looks_like_identity(path):
             return "identity", self.identity
         return "none", None
 
@@ -163,6 +164,12 @@ class Router:
 
     def __repr__(self) -> str:
         return f"Router(tenant_id={self.tenant_id!r}, logged={len(self.log)})"
+
+
+def _looks_like_identity(path: str) -> bool:
+    """An identity endpoint for some other tenant: answered by the identity app with "tenant not found"."""
+    parts = path.lstrip("/").split("/")
+    return len(parts) > 2 and parts[1] in _IDENTITY_SEGMENTS
 
 
 def _unverified_app_id(token: str) -> str | None:
