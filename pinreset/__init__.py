@@ -32,11 +32,18 @@ from pinreset.exceptions import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover - type checkers see the lazy names as plain imports
-    pass
+    from pinreset.remote import DeviceCheck, FleetReport, Outcome, WinRMConnection, check_device, check_fleet
 
 # Public name -> module that defines it. Kept in one table so that the lazy loader, ``__all__`` and
 # ``dir()`` cannot disagree.
-_LAZY: dict[str, str] = {}
+_LAZY: dict[str, str] = {
+    "DeviceCheck": "pinreset.remote",
+    "FleetReport": "pinreset.remote",
+    "Outcome": "pinreset.remote",
+    "WinRMConnection": "pinreset.remote",
+    "check_device": "pinreset.remote",
+    "check_fleet": "pinreset.remote",
+}
 
 # Sorted; every key of _LAZY appears here too (tests/test_exported_members.py checks both).
 __all__ = [
@@ -46,11 +53,14 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "DeadlineExceededError",
+    "DeviceCheck",
     "DsregParseError",
     "EmulatorError",
+    "FleetReport",
     "GraphError",
     "ModuleMissingError",
     "NotFoundError",
+    "Outcome",
     "ParseError",
     "PermissionDeniedError",
     "PinresetError",
@@ -58,7 +68,10 @@ __all__ = [
     "RemoteError",
     "ThrottledError",
     "TransportError",
+    "WinRMConnection",
     "__version__",
+    "check_device",
+    "check_fleet",
 ]
 
 

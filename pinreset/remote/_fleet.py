@@ -9,7 +9,7 @@ host that hangs costs one worker for that long and never delays the others' resu
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from pinreset.exceptions import ConfigurationError
@@ -58,7 +58,7 @@ def check_fleet(
     deadline: float = DEFAULT_DEADLINE,
     interactive: bool = True,
     cleanup_grace: float = 5.0,
-) -> Iterator[DeviceCheck]:
+) -> Generator[DeviceCheck, None, None]:
     """Check every host, yielding one :class:`DeviceCheck` per host in the order they finish.
 
     All host entries are validated before the first connection. Closing the returned generator (or a
@@ -100,7 +100,7 @@ def _stream(
     deadline: float,
     interactive: bool,
     cleanup_grace: float,
-) -> Iterator[DeviceCheck]:
+) -> Generator[DeviceCheck, None, None]:
     cancel = threading.Event()
     pending = iter(specs)
     in_flight: set[Future[DeviceCheck | None]] = set()
