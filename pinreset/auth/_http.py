@@ -1,0 +1,38 @@
+"""The HTTP client msal uses: a requests session whose trust store and proxy pinreset chooses explicitly.
+
+msal's own ``verify=`` lands on ``session.verify``, and requests lets ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``
+override that on every request. A session with ``trust_env = False`` ignores those variables (and netrc);
+the proxy is then taken from the environment on purpose, honouring ``NO_PROXY``.
+"""
+
+from __future__ import annotations
+
+import urllib.request
+from typing import Any
+from urllib.parse import urlsplit
+
+__all__ = ["msal_session"]
+
+
+def msal_session(ca_bundle: str | None, authority_host: str) -> Any:
+    """A ``requests.Session`` for msal's ``http_client``.
+
+    Args:
+        ca_bundle: a PEM CA bundle to trust, or ``None`` for certifi's bundle.
+        authority_host: the identity platform root (decides the proxy).
+
+    Returns:
+        The session.
+    """
+    import certifi
+    import requests
+
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = ca_bundle or certifi.where()
+    host = urlsplit(authority_host).hostname or ""
+    bypass: Any = getattr(urllib.request, "proxy_bypass_environment", None)  # untyped in typeshed
+    if host not in ("127.0.0.1", "localhost", "::1") and not (bypass is not None and bypass(host)):
+        proxies = urllib.request.getproxies_environment()
+        session.proxies = {k: v for k, v in proxies.items() if k in ("http", "https")}
+    return session
