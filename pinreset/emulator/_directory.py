@@ -1,0 +1,343 @@
+"""Directory operations of the emulated tenant: organization, users, groups, service principals, grants."""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+from pinreset.emulator._base import TenantBase
+from pinreset.emulator._entities import iso
+from pinreset.emulator._errors import GraphProblem, bad_request, not_found
+from pinreset.emulator._seeddata import APP_OWNER_TENANT, CATALOG_APPS
+
+__all__ = ["DirectoryOps"]
+
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# Properties of a service principal a caller may set on create or update.
+_SP_WRITABLE = frozenset({
+    "accountEnabled", "alternativeNames", "appRoleAssignmentRequired", "description", "displayName", "homepage",
+    "loginUrl", "logoutUrl", "notes", "notificationEmailAddresses", "preferredSingleSignOnMode", "replyUrls",
+    "servicePrincipalNames", "tags", "appDescription", "appDisplayName",
+})
+
+
+def is_guid(value: object) -> bool:
+    """Whether ``value`` is a GUID string."""
+    return isinstance(value, str) and bool(_GUID.match(value))
+
+
+class DirectoryOps(TenantBase):
+    """Organization, users, groups, service principals and delegated permission grants."""
+
+    # --- organization --------------------------------------------------------------------------------------------
+
+    def organization(self) -> dict[str, Any]:
+        """The tenant's ``organization`` object."""
+        custom_type = "Federated" if self.federated else "Managed"
+        return {
+            "id": self.tenant_id,
+            "displayName": self.display_name,
+            "tenantType": "AAD",
+            "countryLetterCode": "US",
+            "preferredLanguage": "en",
+            "createdDateTime": iso(self.created),
+            "onPremisesSyncEnabled": any(u.on_premises_sid for u in self.users.values()) or None,
+            "technicalNotificationMails": [f"admin@{self.default_domain}"],
+            "businessPhones": [],
+            "city": None,
+            "verifiedDomains": [
+                {"capabilities": "Email, OfficeCommunicationsOnline", "isDefault": False, "isInitial": True,
+                 "name": self.default_domain, "type": "Managed"},
+                {"capabilities": "Email, OfficeCommunicationsOnline", "isDefault": True, "isInitial": False,
+                 "name": self.custom_domain, "type": custom_type},
+            ],
+        }
+
+    # --- users and groups ----------------------------------------------------------------------------------------
+
+    def list_users(self) -> list[dict[str, Any]]:
+        """Every user, in Graph's shape."""
+        with self.lock:
+            return [u.to_graph() for u in self.users.values()]
+
+    def get_user(self, key: str) -> dict[str, Any]:
+        """One user by object id or user principal name; 404 when absent."""
+        with self.lock:
+            user = self.users.get(key)
+            if user is None:
+                lowered = key.lower()
+                user = next((u for u in self.users.values() if u.user_principal_name.lower() == lowered), None)
+            if user is None:
+                raise not_found(key, directory=True)
+            return user.to_graph()
+
+    def user_member_of(self, key: str) -> list[dict[str, Any]]:
+        """The groups a user belongs to (``/users/{id}/memberOf``)."""
+        with self.lock:
+            user_id = self.get_user(key)["id"]
+            return [g.to_graph() for g in self.groups.values() if user_id in g.members]
+
+    def list_groups(self) -> list[dict[str, Any]]:
+        """Every group, in Graph's shape."""
+        with self.lock:
+            return [g.to_graph() for g in self.groups.values()]
+
+    def get_group(self, group_id: str) -> dict[str, Any]:
+        """One group; 404 when absent."""
+        with self.lock:
+            group = self.groups.get(group_id)
+            if group is None:
+                raise not_found(group_id, directory=True)
+            return group.to_graph()
+
+    def group_members(self, group_id: str) -> list[dict[str, Any]]:
+        """The members of a group (users, each with ``@odata.type``)."""
+        with self.lock:
+            group = self.groups.get(group_id)
+            if group is None:
+                raise not_found(group_id, directory=True)
+            return [{"@odata.type": "#microsoft.graph.user", **self.users[m].to_graph()} for m in group.members]
+
+    def add_group_member(self, group_id: str, user_id: str) -> None:
+        """Add a user to a group (a test helper; membership changes retarget profiles)."""
+        with self.lock:
+            group = self.groups.get(group_id)
+            if group is None or user_id not in self.users:
+                raise not_found(group_id if group is None else user_id, directory=True)
+            group.members[user_id] = None
+            self.targeting_changed()
+
+    def group_by_name(self, display_name: str) -> dict[str, Any]:
+        """The group with this display name (a test helper); 404 when absent."""
+        with self.lock:
+            for group in self.groups.values():
+                if group.display_name.lower() == display_name.lower():
+                    return group.to_graph()
+            raise not_found(display_name, directory=True)
+
+    # --- service principals --------------------------------------------------------------------------------------
+
+    def _make_sp(self, app_id: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+        name, _ = CATALOG_APPS.get(app_id, (str((overrides or {}).get("displayName") or app_id), False))
+        own_app = app_id not in CATALOG_APPS
+        sp: dict[str, Any] = {
+            "id": self.new_id(),
+            "deletedDateTime": None,
+            "accountEnabled": True,
+            "alternativeNames": [],
+            "appDisplayName": name,
+            "appDescription": None,
+            "appId": app_id,
+            "appOwnerOrganizationId": self.tenant_id if own_app else APP_OWNER_TENANT,
+            "appRoleAssignmentRequired": False,
+            "description": None,
+            "displayName": name,
+            "homepage": None,
+            "loginUrl": None,
+            "logoutUrl": None,
+            "notes": None,
+            "notificationEmailAddresses": [],
+            "preferredSingleSignOnMode": None,
+            "replyUrls": [],
+            "servicePrincipalNames": [app_id],
+            "servicePrincipalType": "Application",
+            "signInAudience": "AzureADMyOrg" if own_app else "AzureADMultipleOrgs",
+            "tags": [],
+            "appRoles": [],
+            "oauth2PermissionScopes": [],
+        }
+        for key, value in (overrides or {}).items():
+            if key in _SP_WRITABLE:
+                sp[key] = copy.deepcopy(value)
+        return sp
+
+    def install_catalog_apps(self, *, include: tuple[str, ...] = ()) -> None:
+        """Create the service principals of the preinstalled first-party apps, plus the named extra appIds."""
+        with self.lock:
+            for app_id, (_, preinstalled) in CATALOG_APPS.items():
+                if (preinstalled or app_id in include) and app_id not in self._sp_ids_by_app():
+                    sp = self._make_sp(app_id)
+                    self.service_principals[sp["id"]] = sp
+
+    def _sp_ids_by_app(self) -> dict[str, str]:
+        return {sp["appId"]: sp_id for sp_id, sp in self.service_principals.items()}
+
+    def list_service_principals(self) -> list[dict[str, Any]]:
+        """Every service principal."""
+        with self.lock:
+            return [copy.deepcopy(sp) for sp in self.service_principals.values()]
+
+    def get_service_principal(self, sp_id: str) -> dict[str, Any]:
+        """One service principal by object id; 404 when absent."""
+        with self.lock:
+            sp = self.service_principals.get(sp_id)
+            if sp is None:
+                raise not_found(sp_id, directory=True)
+            return copy.deepcopy(sp)
+
+    def service_principal_by_app_id(self, app_id: str) -> dict[str, Any]:
+        """One service principal by appId (``/servicePrincipals(appId='…')``); 404 when absent."""
+        with self.lock:
+            sp_id = self._sp_ids_by_app().get(app_id.lower())
+            if sp_id is None:
+                raise not_found(app_id, directory=True)
+            return copy.deepcopy(self.service_principals[sp_id])
+
+    def create_service_principal(self, body: Any) -> dict[str, Any]:
+        """``POST /servicePrincipals``: instantiate a multi-tenant (or registered) application by appId.
+
+        Raises:
+            GraphProblem: 400 without a valid appId or for an appId no application has; 409 when the tenant has a
+                service principal for that appId already.
+        """
+        if not isinstance(body, dict) or not is_guid(body.get("appId")):
+            raise bad_request("Invalid value specified for property 'appId' of resource 'ServicePrincipal'.",
+                              code="Request_BadRequest")
+        app_id = str(body["appId"]).lower()
+        with self.lock:
+            if app_id in self._sp_ids_by_app():
+                raise GraphProblem(
+                    409,
+                    "Request_MultipleObjectsWithSameKeyValue",
+                    "The service principal cannot be created, updated, or restored because the service principal "
+                    f"name {app_id} is already in use.",
+                )
+            if app_id not in CATALOG_APPS and app_id not in self.applications:
+                raise bad_request(
+                    f"The appId '{app_id}' of the service principal does not reference a valid application object.",
+                    code="Request_BadRequest",
+                )
+            sp = self._make_sp(app_id, {**self.applications.get(app_id, {}), **body})
+            self.service_principals[sp["id"]] = sp
+            return copy.deepcopy(sp)
+
+    def register_application(self, display_name: str, *, app_id: str | None = None) -> dict[str, Any]:
+        """Register a single-tenant application of this tenant and create its service principal.
+
+        The permissions an application holds live in its access tokens (issued by the sign-in side); this only
+        makes the application and its service principal visible in the directory.
+
+        Returns:
+            The new service principal.
+        """
+        with self.lock:
+            new_app_id = (app_id or self.new_id()).lower()
+            self.applications[new_app_id] = {"displayName": display_name}
+            existing = self._sp_ids_by_app().get(new_app_id)
+            if existing:
+                return copy.deepcopy(self.service_principals[existing])
+            return self.create_service_principal({"appId": new_app_id, "displayName": display_name})
+
+    def upsert_service_principal(
+        self, app_id: str, body: Any, *, create_if_missing: bool
+    ) -> tuple[dict[str, Any], bool]:
+        """``PATCH /servicePrincipals(appId='…')``: update, or create with ``Prefer: create-if-missing``.
+
+        Returns:
+            The service principal and whether it was created.
+
+        Raises:
+            GraphProblem: 404 when missing and not asked to create; 400 for a bad body.
+        """
+        if body is not None and not isinstance(body, dict):
+            raise bad_request("The request body must be a JSON object.", code="Request_BadRequest")
+        with self.lock:
+            sp_id = self._sp_ids_by_app().get(app_id.lower())
+            if sp_id is None:
+                if not create_if_missing:
+                    raise not_found(app_id, directory=True)
+                return self.create_service_principal({**(body or {}), "appId": app_id}), True
+            return self.update_service_principal(sp_id, body or {}), False
+
+    def update_service_principal(self, sp_id: str, body: Any) -> dict[str, Any]:
+        """``PATCH /servicePrincipals/{id}``: change writable properties."""
+        if not isinstance(body, dict):
+            raise bad_request("The request body must be a JSON object.", code="Request_BadRequest")
+        with self.lock:
+            sp = self.service_principals.get(sp_id)
+            if sp is None:
+                raise not_found(sp_id, directory=True)
+            for key, value in body.items():
+                if key == "appId" and str(value).lower() != sp["appId"]:
+                    raise bad_request("Property 'appId' is read-only and cannot be set.", code="Request_BadRequest")
+                if key in _SP_WRITABLE:
+                    sp[key] = copy.deepcopy(value)
+            return copy.deepcopy(sp)
+
+    def delete_service_principal(self, sp_id: str) -> None:
+        """``DELETE /servicePrincipals/{id}``; the grants of the service principal go with it."""
+        with self.lock:
+            if self.service_principals.pop(sp_id, None) is None:
+                raise not_found(sp_id, directory=True)
+            for grant_id in [g for g, v in self.grants.items() if sp_id in (v["clientId"], v["resourceId"])]:
+                del self.grants[grant_id]
+
+    # --- delegated permission grants -----------------------------------------------------------------------------
+
+    def list_grants(self) -> list[dict[str, Any]]:
+        """Every ``oAuth2PermissionGrant``."""
+        with self.lock:
+            return [dict(g) for g in self.grants.values()]
+
+    def get_grant(self, grant_id: str) -> dict[str, Any]:
+        """One grant; 404 when absent."""
+        with self.lock:
+            grant = self.grants.get(grant_id)
+            if grant is None:
+                raise not_found(grant_id, directory=True)
+            return dict(grant)
+
+    def create_grant(self, body: Any) -> dict[str, Any]:
+        """``POST /oauth2PermissionGrants``: clientId and resourceId are service principal object ids.
+
+        Raises:
+            GraphProblem: 400 for a missing/unknown client or resource, a bad consentType, or a Principal grant
+                without principalId; 409 when the same client/resource/principal grant exists.
+        """
+        if not isinstance(body, dict):
+            raise bad_request("The request body must be a JSON object.", code="Request_BadRequest")
+        consent = body.get("consentType")
+        principal = body.get("principalId")
+        with self.lock:
+            for field in ("clientId", "resourceId"):
+                if body.get(field) not in self.service_principals:
+                    raise bad_request(f"Invalid value specified for property '{field}' of resource "
+                                      "'OAuth2PermissionGrant'.", code="Request_BadRequest")
+            if consent not in ("AllPrincipals", "Principal"):
+                raise bad_request("Invalid value specified for property 'consentType' of resource "
+                                  "'OAuth2PermissionGrant'.", code="Request_BadRequest")
+            if consent == "Principal" and principal not in self.users:
+                raise bad_request("Invalid value specified for property 'principalId' of resource "
+                                  "'OAuth2PermissionGrant'.", code="Request_BadRequest")
+            key = (body["clientId"], body["resourceId"], principal if consent == "Principal" else None)
+            for grant in self.grants.values():
+                if (grant["clientId"], grant["resourceId"], grant["principalId"]) == key:
+                    raise GraphProblem(409, "Request_MultipleObjectsWithSameKeyValue",
+                                       "Permission entry already exists.")
+            grant = {
+                "id": self.new_id().replace("-", "")[:27],
+                "clientId": body["clientId"],
+                "consentType": consent,
+                "principalId": key[2],
+                "resourceId": body["resourceId"],
+                "scope": str(body.get("scope") or ""),
+            }
+            self.grants[grant["id"]] = grant
+            return dict(grant)
+
+    def update_grant(self, grant_id: str, body: Any) -> None:
+        """``PATCH /oauth2PermissionGrants/{id}``: only ``scope`` may change."""
+        with self.lock:
+            grant = self.grants.get(grant_id)
+            if grant is None:
+                raise not_found(grant_id, directory=True)
+            if not isinstance(body, dict) or set(body) - {"scope"}:
+                raise bad_request("Only 'scope' can be updated.", code="Request_BadRequest")
+            grant["scope"] = str(body.get("scope") or "")
+
+    def delete_grant(self, grant_id: str) -> None:
+        """``DELETE /oauth2PermissionGrants/{id}``."""
+        with self.lock:
+            if self.grants.pop(grant_id, None) is None:
+                raise not_found(grant_id, directory=True)
