@@ -21,7 +21,7 @@ from pinreset.deploy._changes import (
 from pinreset.deploy._compare import Drift, is_ours
 from pinreset.deploy._consent import consent_urls
 from pinreset.deploy._desired import DEFAULT_POLICY_NAME, MARKER, AllUsers, DesiredState, Groups, Method
-from pinreset.deploy._devices import SyncResult, select_devices, sync_devices
+from pinreset.deploy._devices import SyncResult, restart_devices, select_devices, sync_devices
 from pinreset.deploy._eligibility import Eligibility, eligibility
 from pinreset.deploy._plan import plan
 from pinreset.deploy._remove import RemoveResult, remove
@@ -70,6 +70,7 @@ __all__ = [
     "is_ours",
     "plan",
     "remove",
+    "restart_devices",
     "select_devices",
     "status",
     "sync_devices",

@@ -17,7 +17,7 @@ from pinreset.deploy._targets import resolve_groups
 from pinreset.exceptions import ConfigurationError
 from pinreset.models import ActionOutcome, DeviceAction, DeviceActionResult, DeviceFilter, ManagedDevice
 
-__all__ = ["SyncResult", "select_devices", "sync_devices"]
+__all__ = ["SyncResult", "restart_devices", "select_devices", "sync_devices"]
 
 Progress = Callable[[int, int], None]
 
@@ -191,3 +191,28 @@ def sync_devices(
     return SyncResult(
         devices=names, sync=synced, restart=restarted, skipped=tuple(skipped), missing_names=missing, started=started
     )
+
+
+def restart_devices(
+    backend: TenantBackend,
+    desired: DesiredState | None = None,
+    *,
+    device_names: Sequence[str] | None = None,
+    group: str | None = None,
+    progress: Progress | None = None,
+) -> SyncResult:
+    """Restart the targeted Windows devices without syncing them first (they synced earlier).
+
+    Targets as :func:`sync_devices` does. Restarting loses users' unsaved work: call it deliberately.
+
+    Returns:
+        a result whose ``restart`` holds one result per targeted device (``sync`` is empty).
+
+    Raises:
+        ConfigurationError: nothing says which devices, or a group does not exist.
+    """
+    started = datetime.now(timezone.utc)
+    devices, missing = select_devices(backend, desired, device_names=device_names, group=group)
+    names = {d.id: d.device_name for d in devices}
+    restarted = _run(backend, DeviceAction.RESTART, list(names), progress)
+    return SyncResult(devices=names, sync=(), restart=restarted, missing_names=missing, started=started)

@@ -90,3 +90,15 @@ def test_progress_is_reported() -> None:
     seen: list[tuple[int, int]] = []
     sync_devices(backend, DesiredState(), progress=lambda done, total: seen.append((done, total)))
     assert seen[-1] == (4, 4)
+
+
+def test_restart_devices_restarts_without_syncing() -> None:
+    """restart_devices sends only restarts, one per targeted device."""
+    from pinreset.deploy import restart_devices
+
+    backend = FakeTenantBackend()
+    backend.add_devices(2)
+    result = restart_devices(backend, DesiredState())
+    assert result.sync == ()
+    assert len(result.restart) == 2
+    assert backend.writes == ["rebootNow", "rebootNow"]
