@@ -1,0 +1,220 @@
+"""Who may talk to the simulated hosts: Basic, NTLM/Negotiate (pyspnego as acceptor) and WinRM message encryption.
+
+pyspnego's NTLM acceptor validates the initiator against a flat file named by the process-wide environment
+variable ``NTLM_USER_FILE``. Several listeners may run in one process (tests start many), so one
+:class:`_UserFile` owns that variable: it writes the union of every live listener's credentials to a private
+file, points the variable at it while any listener runs, and restores the previous value when the last one stops.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import os
+import re
+import struct
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+__all__ = ["Credentials", "EncryptionError", "NegotiateAcceptor", "register_user", "unregister_user", "unwrap", "wrap"]
+
+_BOUNDARY = b"--Encrypted Boundary"
+SPNEGO_ENCRYPTED = "application/HTTP-SPNEGO-session-encrypted"
+ENCRYPTED_CONTENT_TYPE = f'multipart/encrypted;protocol="{SPNEGO_ENCRYPTED}";boundary="Encrypted Boundary"'
+
+
+@attrs.frozen
+class Credentials:
+    """The one account every simulated host accepts (a local administrator of each device).
+
+    Attributes:
+        domain: NetBIOS domain the account belongs to (``PINRESET``).
+        username: the account name without domain.
+        password: its password (never shown in reprs).
+    """
+
+    domain: str
+    username: str
+    password: str = attrs.field(repr=False)
+
+    def accepts(self, presented: str, password: str) -> bool:
+        """True when ``presented`` (``user``, ``DOMAIN\\user`` or ``user@domain``) and ``password`` match."""
+        name = presented
+        domain = ""
+        if "\\" in name:
+            domain, name = name.split("\\", 1)
+        elif "@" in name:
+            name, domain = name.split("@", 1)
+        if domain and domain.split(".")[0].upper() != self.domain.upper():
+            return False
+        same_user = hmac.compare_digest(name.upper().encode(), self.username.upper().encode())
+        return same_user and hmac.compare_digest(password.encode(), self.password.encode())
+
+    def check_basic(self, header_value: str) -> bool:
+        """Validate the token of an ``Authorization: Basic <b64>`` header."""
+        try:
+            decoded = base64.b64decode(header_value.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return False
+        user, sep, password = decoded.partition(":")
+        return bool(sep) and self.accepts(user, password)
+
+
+class _UserFile:
+    """The process-wide NTLM credential file (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._users: dict[int, Credentials] = {}
+        self._path: Path | None = None
+        self._previous: str | None = None
+
+    def register(self, creds: Credentials) -> int:
+        with self._lock:
+            token = id(creds) ^ len(self._users) << 48
+            while token in self._users:
+                token += 1
+            if not self._users:
+                directory = Path(tempfile.mkdtemp(prefix="pinreset-ntlm-"))
+                self._path = directory / "users"
+                self._previous = os.environ.get("NTLM_USER_FILE")
+            self._users[token] = creds
+            self._write()
+            return token
+
+    def unregister(self, token: int) -> None:
+        with self._lock:
+            if self._users.pop(token, None) is None:
+                return
+            if self._users:
+                self._write()
+                return
+            if self._path is not None:
+                self._path.unlink(missing_ok=True)
+                self._path.parent.rmdir()
+                self._path = None
+            if self._previous is None:
+                os.environ.pop("NTLM_USER_FILE", None)
+            else:
+                os.environ["NTLM_USER_FILE"] = self._previous
+
+    def _write(self) -> None:
+        assert self._path is not None
+        lines = []
+        for creds in self._users.values():
+            # Clients send the domain they were given, or none at all: accept both spellings.
+            lines.append(f"{creds.domain}:{creds.username}:{creds.password}")
+            lines.append(f":{creds.username}:{creds.password}")
+        tmp = self._path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write("\n".join(lines) + "\n")
+        tmp.replace(self._path)
+        os.environ["NTLM_USER_FILE"] = str(self._path)
+
+
+_USER_FILE = _UserFile()
+
+
+def register_user(creds: Credentials) -> int:
+    """Make ``creds`` acceptable to NTLM; returns a token for :func:`unregister_user`."""
+    return _USER_FILE.register(creds)
+
+
+def unregister_user(token: int) -> None:
+    """Withdraw credentials registered with :func:`register_user`."""
+    _USER_FILE.unregister(token)
+
+
+class NegotiateAcceptor:
+    """The server side of one connection's Negotiate (SPNEGO or raw NTLM) exchange.
+
+    HTTP.sys binds NTLM to the TCP connection: once the exchange completes, later requests on the same
+    connection carry no ``Authorization`` header and are trusted, and the completed context seals and
+    unseals the WinRM message encryption.
+    """
+
+    def __init__(self) -> None:
+        import spnego
+
+        self._context: Any = spnego.server(protocol="negotiate", options=spnego.NegotiateOptions.use_negotiate)
+
+    @property
+    def complete(self) -> bool:
+        """True once the initiator proved its password."""
+        return bool(self._context.complete)
+
+    def step(self, token_b64: str) -> str | None:
+        """Feed the client's token; returns the base64 answer token (``None`` when there is none).
+
+        Raises:
+            PermissionError: when the token is malformed or the credentials are wrong.
+        """
+        import spnego.exceptions
+
+        try:
+            answer = self._context.step(base64.b64decode(token_b64))
+        except (spnego.exceptions.SpnegoError, binascii.Error, ValueError) as exc:
+            raise PermissionError("negotiate authentication failed") from exc
+        return base64.b64encode(answer).decode() if answer else None
+
+    def unwrap(self, header: bytes, data: bytes) -> bytes:
+        """Unseal one encrypted WinRM message part."""
+        return bytes(self._context.unwrap_winrm(header, data))
+
+    def wrap(self, data: bytes) -> tuple[bytes, bytes, int]:
+        """Seal ``data``; returns ``(signature, ciphertext, padding_length)``."""
+        result = self._context.wrap_winrm(data)
+        return result.header, result.data, result.padding_length
+
+
+class EncryptionError(ValueError):
+    """An encrypted body that cannot be read (wrong framing, wrong length, or a seal that does not verify)."""
+
+
+_LENGTH = re.compile(rb"Length=(\d+)")
+
+
+def unwrap(acceptor: NegotiateAcceptor, body: bytes) -> bytes:
+    """Decrypt a ``multipart/encrypted`` WinRM body (MS-WSMV 2.2.9.1).
+
+    Raises:
+        EncryptionError: when the framing or the seal is wrong.
+    """
+    parts = [p for p in body.split(_BOUNDARY + b"\r\n") if p]
+    if len(parts) != 2:
+        raise EncryptionError("expected one encrypted part")
+    length = _LENGTH.search(parts[0])
+    payload = parts[1]
+    if payload.endswith(_BOUNDARY + b"--\r\n"):
+        payload = payload[: -len(_BOUNDARY) - 4]
+    marker = b"\tContent-Type: application/octet-stream\r\n"
+    if not payload.startswith(marker) or length is None:
+        raise EncryptionError("missing encrypted part headers")
+    payload = payload[len(marker) :]
+    if len(payload) < 4:
+        raise EncryptionError("truncated encrypted part")
+    (sig_len,) = struct.unpack("<i", payload[:4])
+    try:
+        plain = acceptor.unwrap(payload[4 : 4 + sig_len], payload[4 + sig_len :])
+    except Exception as exc:  # spnego raises its own tree; any failure means the seal did not verify
+        raise EncryptionError("the message seal did not verify") from exc
+    if len(plain) != int(length.group(1)):
+        raise EncryptionError("decrypted length does not match the declared length")
+    return plain
+
+
+def wrap(acceptor: NegotiateAcceptor, message: bytes) -> bytes:
+    """Encrypt ``message`` in the same framing (answered with :data:`ENCRYPTED_CONTENT_TYPE`)."""
+    signature, data, padding = acceptor.wrap(message)
+    head = (
+        f"--Encrypted Boundary\r\n\tContent-Type: {SPNEGO_ENCRYPTED}\r\n"
+        f"\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length={len(message) + padding}\r\n"
+        "--Encrypted Boundary\r\n\tContent-Type: application/octet-stream\r\n"
+    ).encode()
+    return head + struct.pack("<i", len(signature)) + signature + data + _BOUNDARY + b"--\r\n"
