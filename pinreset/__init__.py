@@ -54,11 +54,14 @@ if TYPE_CHECKING:  # pragma: no cover - type checkers see the lazy names as plai
         status,
         sync_devices,
     )
+    from pinreset.emulator import Emulator, FaultConfig
     from pinreset.remote import DeviceCheck, FleetReport, Outcome, WinRMConnection, check_device, check_fleet
 
 # Public name -> module that defines it. Kept in one table so that the lazy loader, ``__all__`` and
 # ``dir()`` cannot disagree.
 _LAZY: dict[str, str] = {
+    "Emulator": "pinreset.emulator",
+    "FaultConfig": "pinreset.emulator",
     "AllUsers": "pinreset.deploy",
     "ApplyResult": "pinreset.deploy",
     "AssignPolicy": "pinreset.deploy",
@@ -104,7 +107,9 @@ __all__ = [
     "DesiredState",
     "DeviceCheck",
     "DsregParseError",
+    "Emulator",
     "EmulatorError",
+    "FaultConfig",
     "FleetReport",
     "GraphError",
     "Groups",
