@@ -45,13 +45,16 @@ def register(subparsers: Any) -> None:
 
 def open_emulator_backend(emu: Emulator) -> TenantBackend:
     """A Graph backend signed in to ``emu`` with the library's msal client-secret credential."""
+    import importlib
+
     from pinreset.auth import ClientSecretCredential
-    from pinreset.backends.graph import GraphBackend
 
     credential = ClientSecretCredential(
         emu.tenant_id, emu.client_id, emu.client_secret, authority_host=emu.authority_host, ca_bundle=emu.ca_bundle
     )
-    return GraphBackend(credential, graph_url=emu.graph_url, ca_bundle=emu.ca_bundle)
+    graph: Any = importlib.import_module("pinreset.backends.graph")
+    backend: TenantBackend = graph.GraphBackend(credential, graph_url=emu.graph_url, ca_bundle=emu.ca_bundle)
+    return backend
 
 
 def readiness(emu: Emulator, device_names: list[str]) -> list[dict[str, str]]:
