@@ -61,3 +61,41 @@ def make_client(hosts: WinRMHosts) -> Callable[..., Any]:
         )
 
     return build
+
+
+Command = tuple[str, list[tuple[str | None, Any]]]
+
+
+@pytest.fixture
+def pool(host: SimulatedHost, hosts: WinRMHosts) -> Iterator[Any]:
+    """An open pypsrp RunspacePool on the first host (HTTPS, NTLM)."""
+    from pypsrp.powershell import RunspacePool
+    from pypsrp.wsman import WSMan
+
+    wsman = WSMan(
+        host.address,
+        port=host.https_port,
+        username=hosts.username,
+        password=PASSWORD,
+        cert_validation=hosts.ca_bundle,
+        auth="ntlm",
+        no_proxy=True,
+    )
+    with wsman, RunspacePool(wsman) as opened:
+        yield opened
+
+
+def run_ps(pool: Any, commands: list[Command], input_objects: list[Any] | None = None) -> tuple[list[Any], Any, bool]:
+    """Invoke a pipeline built only with add_cmdlet/add_parameter/add_argument; returns output, streams, had_errors."""
+    from pypsrp.powershell import PowerShell
+
+    with PowerShell(pool) as ps:
+        for name, params in commands:
+            ps.add_cmdlet(name)
+            for key, value in params:
+                if key is None:
+                    ps.add_argument(value)
+                else:
+                    ps.add_parameter(key, value)
+        output = ps.invoke(input=input_objects)
+        return output, ps.streams, ps.had_errors
