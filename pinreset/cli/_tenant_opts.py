@@ -36,8 +36,8 @@ _METHODS = ("settings-catalog", "identity-protection", "custom-oma-uri")
 
 
 def _graph(args: argparse.Namespace) -> TenantBackend:
-    module: Any = importlib.import_module("pinreset.backends.graph")
     credential = _credential(args)
+    module: Any = importlib.import_module("pinreset.backends.graph")
     factory: Callable[..., TenantBackend] = module.GraphBackend
     kwargs: dict[str, Any] = {"cloud": args.cloud}
     graph_url = os.environ.get("PINRESET_GRAPH_URL")

@@ -1,0 +1,146 @@
+"""The deploy commands' behaviour (confirmation, output forms, exit codes) over the in-memory fake backend.
+
+End-to-end runs against the emulator server live in test_cli_apply.py; these pin down the command logic fast.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from pinreset.cli import main
+from pinreset.cli._tenant_opts import BACKENDS
+from pinreset.models import AllUsersTarget
+from tests.deploy.fakes import FakeTenantBackend, foreign_policy
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> FakeTenantBackend:
+    """Route --backend graph to one shared fake tenant."""
+    backend = FakeTenantBackend()
+    monkeypatch.setitem(BACKENDS, "graph", lambda _args: backend)
+    return backend
+
+
+def _no_tty(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+
+
+def test_plan_json_lists_changes_then_none(fake: FakeTenantBackend, capsys: pytest.CaptureFixture[str]) -> None:
+    """plan --output json has a changes list, empty after apply --yes."""
+    assert main(["plan", "--output", "json"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert [c["type"] for c in first["changes"]] == [
+        "CreateServicePrincipal", "CreateServicePrincipal", "CreatePolicy", "AssignPolicy",
+    ]
+    assert main(["apply", "--assign-to", "all-users", "--yes", "--output", "json"]) == 0
+    applied = json.loads(capsys.readouterr().out)
+    assert applied["complete"] is True
+    assert main(["plan", "--output", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["changes"] == []
+
+
+def test_apply_without_tty_or_yes_refuses(
+    fake: FakeTenantBackend, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without a terminal and without --yes, apply changes nothing and exits 2."""
+    _no_tty(monkeypatch)
+    assert main(["apply"]) == 2
+    assert "--yes" in capsys.readouterr().err
+    assert fake.writes == []
+
+
+def test_apply_failure_shows_partial_result(fake: FakeTenantBackend, capsys: pytest.CaptureFixture[str]) -> None:
+    """A failing change exits 3 after printing what was done and what was not."""
+    from tests.deploy.fakes import denied
+
+    fake.fail["create_policy"] = denied("create policies")
+    assert main(["apply", "--yes"]) == 3
+    captured = capsys.readouterr()
+    assert "[applied]" in captured.out
+    assert "[failed]" in captured.out
+    assert "[not_run]" in captured.out
+    assert "Traceback" not in captured.err
+    assert "run apply again to resume" in captured.err
+
+
+def test_status_check_exit_codes(fake: FakeTenantBackend, capsys: pytest.CaptureFixture[str]) -> None:
+    """status --check exits 1 before apply, 0 after, 1 again with a conflicting policy."""
+    assert main(["status", "--check"]) == 1
+    main(["apply", "--yes"])
+    assert main(["status", "--check", "--output", "json"]) == 0
+    capsys.readouterr()
+    fake.add_policy(foreign_policy("Old WHfB", pin_recovery=False, assignments=(AllUsersTarget(),)))
+    assert main(["status", "--check", "--output", "json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["ready"] is False
+    assert report["conflicts"][0]["policy_name"] == "Old WHfB"
+
+
+def test_bad_group_option_is_one_clear_line(fake: FakeTenantBackend, capsys: pytest.CaptureFixture[str]) -> None:
+    """A malformed --assign-to and an unknown group both end in one error line, no traceback."""
+    assert main(["plan", "--assign-to", "Pilot"]) == 3
+    assert "expected group:NAME" in capsys.readouterr().err
+    assert main(["plan", "--assign-to", "group:Nope"]) == 3
+    err = capsys.readouterr().err
+    assert "'Nope'" in err
+    assert "Traceback" not in err
+
+
+def test_sync_csv_has_one_row_per_device(fake: FakeTenantBackend, capsys: pytest.CaptureFixture[str]) -> None:
+    """sync --output csv prints a header and one row per device; --restart adds one restart row each."""
+    fake.add_devices(3)
+    assert main(["sync", "--output", "csv"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == "device_id,device_name,action,outcome,error"
+    assert len(lines) == 4
+    assert main(["sync", "--restart", "--output", "csv"]) == 0
+    assert sum("rebootNow" in line for line in capsys.readouterr().out.splitlines()) == 3
+
+
+def test_sync_unknown_device_exits_1(fake: FakeTenantBackend, capsys: pytest.CaptureFixture[str]) -> None:
+    """A device name that matches nothing is reported and makes the exit code 1."""
+    fake.add_devices(1)
+    assert main(["sync", "--device", "GHOST"]) == 1
+    assert "GHOST" in capsys.readouterr().out
+
+
+def test_remove_dry_run_and_yes(fake: FakeTenantBackend, capsys: pytest.CaptureFixture[str]) -> None:
+    """remove --dry-run deletes nothing; remove --yes deletes the marked policy only."""
+    fake.add_policy(foreign_policy("Hand made", pin_recovery=True))
+    main(["apply", "--yes"])
+    capsys.readouterr()
+    assert main(["remove", "--dry-run", "--output", "json"]) == 0
+    dry = json.loads(capsys.readouterr().out)
+    assert [p["status"] for p in dry["policies"]] == ["would delete"]
+    assert len(fake.policies) == 2
+    assert main(["remove", "--yes"]) == 0
+    assert [p.name for p in fake.policies.values()] == ["Hand made"]
+
+
+def test_powershell_backend_is_not_available_yet(capsys: pytest.CaptureFixture[str]) -> None:
+    """--backend powershell is accepted by the parser and refused with a clear message."""
+    assert main(["status", "--backend", "powershell"]) == 3
+    assert "not available yet" in capsys.readouterr().err
+
+
+def test_secret_env_var_must_exist(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """--client-secret-env naming an unset variable is a clear configuration error."""
+    monkeypatch.delenv("NO_SUCH_SECRET_VAR", raising=False)
+    code = main(["status", "--tenant-id", "t", "--client-id", "c", "--client-secret-env", "NO_SUCH_SECRET_VAR"])
+    assert code == 3
+    assert "NO_SUCH_SECRET_VAR" in capsys.readouterr().err
+
+
+def test_consent_urls_json() -> None:
+    """consent-urls --output json names both apps with their URLs."""
+    out = io.StringIO()
+    import contextlib
+
+    with contextlib.redirect_stdout(out):
+        assert main(["consent-urls", "--output", "json"]) == 0
+    data = json.loads(out.getvalue())
+    assert set(data) == {"service", "client"}
+    assert data["client"]["url"].startswith("https://login.windows.net/common/oauth2/authorize?")
