@@ -1,0 +1,278 @@
+"""PIN-recovery policies over Graph: list, read, create, update, delete, assign, per-device status.
+
+Settings catalog policies live in ``/beta/deviceManagement/configurationPolicies`` (their settings are a
+separate collection, fetched in ``$batch``); Identity protection and custom OMA-URI profiles in
+``/beta/deviceManagement/deviceConfigurations`` (beta, because the identity protection type is beta-only).
+Bodies and the reading of settings come from :mod:`pinreset.policy_body`, shared with other backends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+from urllib.parse import quote
+
+from pinreset._converter import parse_datetime, structure_target, unstructure_target
+from pinreset.exceptions import ConfigurationError, NotFoundError, ParseError
+from pinreset.graph import BatchRequest, GraphClient, odata_quote, run_batch
+from pinreset.models import (
+    AssignmentTarget,
+    DevicePolicyStatus,
+    Policy,
+    PolicyDeviceState,
+    PolicyKind,
+    PolicyRef,
+    PolicySpec,
+)
+from pinreset.policy_body import build_policy_body, kind_of_device_configuration, read_policy
+
+__all__ = ["PolicyOps"]
+
+_CATALOG = "/beta/deviceManagement/configurationPolicies"
+_CONFIGS = "/beta/deviceManagement/deviceConfigurations"
+_REPORT = "/beta/deviceManagement/reports/getConfigurationPolicyDevicesReport"
+_REPORT_PAGE = 50
+_REPORT_COLUMNS = ("DeviceName", "UPN", "ReportStatus", "PspdpuLastModifiedTimeUtc", "IntuneDeviceId")
+_ASSIGNMENT_TYPES = {
+    PolicyKind.SETTINGS_CATALOG: "#microsoft.graph.deviceManagementConfigurationPolicyAssignment",
+    PolicyKind.IDENTITY_PROTECTION: "#microsoft.graph.deviceConfigurationAssignment",
+    PolicyKind.CUSTOM_OMA_URI: "#microsoft.graph.deviceConfigurationAssignment",
+}
+_LEGACY_STATES = {
+    "compliant": PolicyDeviceState.SUCCEEDED,
+    "remediated": PolicyDeviceState.SUCCEEDED,
+    "unknown": PolicyDeviceState.PENDING,
+    "error": PolicyDeviceState.ERROR,
+    "noncompliant": PolicyDeviceState.ERROR,
+    "conflict": PolicyDeviceState.CONFLICT,
+    "notapplicable": PolicyDeviceState.NOT_APPLICABLE,
+    "notassigned": PolicyDeviceState.NOT_APPLICABLE,
+}
+_REPORT_STATES = {
+    "succeeded": PolicyDeviceState.SUCCEEDED,
+    "success": PolicyDeviceState.SUCCEEDED,
+    "pending": PolicyDeviceState.PENDING,
+    "error": PolicyDeviceState.ERROR,
+    "failed": PolicyDeviceState.ERROR,
+    "conflict": PolicyDeviceState.CONFLICT,
+    "not applicable": PolicyDeviceState.NOT_APPLICABLE,
+    "notapplicable": PolicyDeviceState.NOT_APPLICABLE,
+}
+
+
+def _seg(value: str) -> str:
+    """One URL path segment: an id from a caller can never add path or query parts."""
+    return quote(value, safe="")
+
+
+def _collection(kind: PolicyKind) -> str:
+    if kind is PolicyKind.SETTINGS_CATALOG:
+        return _CATALOG
+    if kind in (PolicyKind.IDENTITY_PROTECTION, PolicyKind.CUSTOM_OMA_URI, PolicyKind.OTHER):
+        return _CONFIGS
+    raise ConfigurationError(f"unknown policy kind {kind!r}")
+
+
+def _when(value: Any) -> Any:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return parse_datetime(value)
+    except ValueError:
+        return None
+
+
+def _targets(raw: Mapping[str, Any]) -> tuple[AssignmentTarget, ...]:
+    assignments = raw.get("assignments") or []
+    if not isinstance(assignments, list):
+        raise ParseError("a policy's assignments are not a list")
+    return tuple(structure_target(a.get("target") or {}) for a in assignments if isinstance(a, Mapping))
+
+
+def to_policy(kind: PolicyKind, raw: Mapping[str, Any], settings: Sequence[Mapping[str, Any]] | None,
+              tenant_id: str | None) -> Policy:
+    """Build the :class:`Policy` view of one Graph object."""
+    if "id" not in raw:
+        raise ParseError("Graph returned a policy without an id")
+    template = raw.get("templateReference") or {}
+    template_id = str(template.get("templateId") or "") if isinstance(template, Mapping) else ""
+    catalog = kind is PolicyKind.SETTINGS_CATALOG
+    return Policy(
+        ref=PolicyRef(kind=kind, id=str(raw["id"])),
+        name=str((raw.get("name") if catalog else raw.get("displayName")) or ""),
+        description=str(raw.get("description") or ""),
+        odata_type="" if catalog else str(raw.get("@odata.type") or ""),
+        platform=(str(raw.get("platforms") or "") or None) if catalog else "windows10",
+        settings=read_policy(kind, raw, settings, tenant_id=tenant_id),
+        assignments=_targets(raw),
+        created=_when(raw.get("createdDateTime")),
+        modified=_when(raw.get("lastModifiedDateTime")),
+        template_id=template_id or None,
+        raw=dict(raw),
+    )
+
+
+class PolicyOps:
+    """Policy operations bound to one client and tenant.
+
+    Args:
+        client: the Graph client.
+        tenant_id: a callable giving the tenant id (OMA-URI nodes name it); called only when needed.
+    """
+
+    def __init__(self, client: GraphClient, tenant_id: Any) -> None:
+        self.client = client
+        self._tenant_id = tenant_id
+
+    # -- reading --------------------------------------------------------------------------------------------------
+
+    def _settings_of(self, policy_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """Each settings catalog policy's settings, 20 policies per ``$batch``."""
+        requests = [
+            BatchRequest(id=str(n), method="GET", url=f"/deviceManagement/configurationPolicies/{_seg(pid)}/settings")
+            for n, pid in enumerate(policy_ids)
+        ]
+        found: dict[str, list[dict[str, Any]]] = {}
+        for pid, result in zip(policy_ids, run_batch(self.client, requests, version="beta"), strict=True):
+            error = result.error()
+            if error is not None:
+                if isinstance(error, NotFoundError):
+                    continue  # deleted between listing and reading: it is gone, skip it
+                raise error
+            body = result.body if isinstance(result.body, Mapping) else {}
+            items = list(body.get("value") or [])
+            next_link = body.get("@odata.nextLink")
+            if next_link:
+                items.extend(self.client.paginate(str(next_link)))
+            found[pid] = items
+        return found
+
+    def list(self) -> Iterator[Policy]:
+        """Every Windows policy that can configure Windows Hello for Business (see the protocol)."""
+        tenant_id = self._tenant_id()
+        catalog = [
+            raw for raw in self.client.paginate(_CATALOG, params={"$expand": "assignments"})
+            if "windows10" in str(raw.get("platforms") or "windows10").lower()
+        ]
+        for start in range(0, len(catalog), 100):
+            page = catalog[start : start + 100]
+            settings = self._settings_of([str(raw["id"]) for raw in page])
+            for raw in page:
+                if str(raw["id"]) in settings:
+                    yield to_policy(PolicyKind.SETTINGS_CATALOG, raw, settings[str(raw["id"])], tenant_id)
+        for raw in self.client.paginate(_CONFIGS, params={"$expand": "assignments"}):
+            kind = kind_of_device_configuration(raw)
+            if kind is not PolicyKind.OTHER:
+                yield to_policy(kind, raw, None, tenant_id)
+
+    def get(self, ref: PolicyRef) -> Policy:
+        """One policy with settings and assignments (``NotFoundError`` when absent)."""
+        url = f"{_collection(ref.kind)}/{_seg(ref.id)}"
+        raw = self.client.get(url, params={"$expand": "assignments"})
+        if not isinstance(raw, Mapping):
+            raise ParseError(f"GET {url} did not return an object")
+        if ref.kind is PolicyKind.SETTINGS_CATALOG:
+            settings = list(self.client.paginate(f"{url}/settings"))
+            return to_policy(PolicyKind.SETTINGS_CATALOG, raw, settings, self._tenant_id())
+        return to_policy(kind_of_device_configuration(raw), raw, None, self._tenant_id())
+
+    def _find_by_name(self, kind: PolicyKind, name: str) -> Mapping[str, Any] | None:
+        key = "name" if kind is PolicyKind.SETTINGS_CATALOG else "displayName"
+        for raw in self.client.paginate(_collection(kind)):
+            if raw.get(key) == name and (
+                kind is PolicyKind.SETTINGS_CATALOG or kind_of_device_configuration(raw) is kind
+            ):
+                return raw
+        return None
+
+    # -- writing --------------------------------------------------------------------------------------------------
+
+    def create(self, spec: PolicySpec) -> Policy:
+        """POST the policy; an unclear outcome is resolved by looking it up by name (never a duplicate)."""
+        body = build_policy_body(spec, self._tenant_id())
+        created = self.client.create(
+            _collection(spec.kind), body, lookup=lambda: self._find_by_name(spec.kind, spec.name)
+        )
+        if "id" not in created:
+            raise ParseError("Graph created a policy but returned no id")
+        return self.get(PolicyRef(kind=spec.kind, id=str(created["id"])))
+
+    def update(self, ref: PolicyRef, spec: PolicySpec) -> Policy:
+        """Make the policy match ``spec``: PUT the whole settings catalog policy, PATCH a profile."""
+        if spec.kind is not ref.kind:
+            raise ConfigurationError(f"cannot turn a {ref.kind.value} policy into a {spec.kind.value} policy")
+        body = build_policy_body(spec, self._tenant_id())
+        url = f"{_collection(ref.kind)}/{_seg(ref.id)}"
+        if ref.kind is PolicyKind.SETTINGS_CATALOG:
+            self.client.request("PUT", url, json_body=body)
+        else:
+            # The body carries every property pinreset owns, so repeating the PATCH is harmless.
+            self.client.request("PATCH", url, json_body=body, idempotent=True)
+        return self.get(ref)
+
+    def delete(self, ref: PolicyRef) -> None:
+        """DELETE the policy (``NotFoundError`` when absent)."""
+        self.client.request("DELETE", f"{_collection(ref.kind)}/{_seg(ref.id)}")
+
+    def assign(self, ref: PolicyRef, targets: Sequence[AssignmentTarget]) -> tuple[AssignmentTarget, ...]:
+        """POST ``…/assign`` with the complete list: it replaces the whole assignment set."""
+        assignment_type = _ASSIGNMENT_TYPES.get(ref.kind)
+        if assignment_type is None:
+            raise ConfigurationError(f"pinreset does not assign {ref.kind.value} policies")
+        body = {
+            "assignments": [{"@odata.type": assignment_type, "target": unstructure_target(t)} for t in targets]
+        }
+        answer = self.client.request(
+            "POST", f"{_collection(ref.kind)}/{_seg(ref.id)}/assign", json_body=body, idempotent=True
+        )
+        if isinstance(answer.body, Mapping) and isinstance(answer.body.get("value"), list):
+            return _targets({"assignments": answer.body["value"]})
+        return tuple(targets)
+
+    # -- status ---------------------------------------------------------------------------------------------------
+
+    def statuses(self, ref: PolicyRef) -> Iterator[DevicePolicyStatus]:
+        """Per-device status: ``deviceStatuses`` for profiles, the devices report for settings catalog."""
+        if ref.kind is PolicyKind.SETTINGS_CATALOG:
+            yield from self._report(ref)
+            return
+        for row in self.client.paginate(f"{_collection(ref.kind)}/{_seg(ref.id)}/deviceStatuses"):
+            raw_state = str(row.get("status") or "unknown")
+            yield DevicePolicyStatus(
+                device_name=str(row.get("deviceDisplayName") or ""),
+                state=_LEGACY_STATES.get(raw_state.lower(), PolicyDeviceState.UNKNOWN),
+                raw_state=raw_state,
+                user_principal_name=row.get("userPrincipalName") or None,
+                last_reported=_when(row.get("lastReportedDateTime")),
+            )
+
+    def _report(self, ref: PolicyRef) -> Iterator[DevicePolicyStatus]:
+        skip = 0
+        while True:
+            body = {
+                "select": list(_REPORT_COLUMNS),
+                "filter": f"(PolicyId eq {odata_quote(ref.id)})",
+                "skip": skip,
+                "top": _REPORT_PAGE,
+                "orderBy": [],
+            }
+            answer = self.client.request("POST", _REPORT, json_body=body, idempotent=True).body
+            if not isinstance(answer, Mapping) or not isinstance(answer.get("Values"), list):
+                raise ParseError("the configuration policy devices report has no Values")
+            columns = [str(c.get("Column")) if isinstance(c, Mapping) else str(c) for c in answer.get("Schema") or []]
+            rows = answer["Values"]
+            for values in rows:
+                record = dict(zip(columns, values, strict=False))
+                raw_state = str(record.get("ReportStatus") or "")
+                yield DevicePolicyStatus(
+                    device_name=str(record.get("DeviceName") or ""),
+                    device_id=str(record.get("IntuneDeviceId") or "") or None,
+                    user_principal_name=str(record.get("UPN") or "") or None,
+                    state=_REPORT_STATES.get(raw_state.lower(), PolicyDeviceState.UNKNOWN),
+                    raw_state=raw_state,
+                    last_reported=_when(record.get("PspdpuLastModifiedTimeUtc")),
+                )
+            skip += len(rows)
+            total = answer.get("TotalRowCount")
+            if len(rows) < _REPORT_PAGE or (isinstance(total, int) and skip >= total):
+                return

@@ -1,0 +1,314 @@
+"""GraphBackend: the :class:`~pinreset.backends.TenantBackend` over Microsoft Graph (httpx + msal).
+
+Permissions each operation needs are listed in docs/graph-backend.md. Every error is a
+:class:`~pinreset.exceptions.PinresetError`; see :class:`~pinreset.graph.GraphClient` for retries, pacing and the
+deadline.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Iterator, Mapping, Sequence
+from types import TracebackType
+from typing import Any
+from urllib.parse import quote
+
+from pinreset._converter import structure
+from pinreset.auth import Cloud, DefaultCredential, TokenCredential
+from pinreset.backends._graph_devices import list_devices, run_action
+from pinreset.backends._graph_policies import PolicyOps
+from pinreset.exceptions import ConfigurationError, GraphError, NotFoundError, ParseError
+from pinreset.graph import GraphClient, odata_any_eq, odata_eq
+from pinreset.models import (
+    AssignmentTarget,
+    DeviceAction,
+    DeviceActionResult,
+    DeviceFilter,
+    DevicePolicyStatus,
+    Group,
+    ManagedDevice,
+    Policy,
+    PolicyRef,
+    PolicySpec,
+    ServicePrincipal,
+    TenantInfo,
+)
+
+__all__ = ["GraphBackend"]
+
+_SP_SELECT = "id,appId,displayName,accountEnabled,appOwnerOrganizationId"
+_SP_CHUNK = 10  # appIds per `or` filter: well under Graph's limit on clauses in one filter
+_CLIENT_OPTIONS = frozenset(
+    {"timeout", "max_retries", "deadline", "user_agent", "pacing", "retry_policy", "scopes", "clock", "sleep", "rng"}
+)
+
+
+def _seg(value: str) -> str:
+    return quote(value, safe="")
+
+
+class GraphBackend:
+    """Tenant operations over Microsoft Graph.
+
+    Args:
+        client: the Graph client to use (closed by :meth:`close`).
+
+    Example::
+
+        with GraphBackend.from_environment() as backend:
+            print(backend.tenant_info())
+    """
+
+    name = "graph"
+
+    def __init__(self, client: GraphClient) -> None:
+        self.client = client
+        self._tenant: TenantInfo | None = None
+        self._policies = PolicyOps(client, lambda: self.tenant_info().id)
+
+    def __repr__(self) -> str:
+        return f"GraphBackend({self.client!r})"
+
+    # -- construction ---------------------------------------------------------------------------------------------
+
+    @classmethod
+    def connect(
+        cls,
+        *,
+        credential: TokenCredential,
+        cloud: Cloud | str = Cloud.GLOBAL,
+        graph_url: str | None = None,
+        ca_bundle: str | None = None,
+        transport: Any = None,
+        **client_options: Any,
+    ) -> GraphBackend:
+        """A backend for ``credential`` in ``cloud``.
+
+        Args:
+            credential: anything with ``get_token(*scopes)``.
+            cloud: the national cloud (decides the Graph root unless ``graph_url`` is given).
+            graph_url: Graph's root, overriding the cloud's.
+            ca_bundle: a PEM CA bundle to trust for Graph.
+            transport: an httpx transport instead of the network (tests, the emulator in-process).
+            **client_options: further :class:`GraphClient` options (``timeout``, ``deadline``, ``pacing``, …).
+
+        Raises:
+            ConfigurationError: an unknown cloud or option.
+        """
+        unknown = set(client_options) - _CLIENT_OPTIONS
+        if unknown:
+            raise ConfigurationError(f"unknown GraphBackend options: {', '.join(sorted(unknown))}")
+        url = graph_url or Cloud.parse(cloud).graph_url
+        verify: bool | str | ssl.SSLContext = ca_bundle or True
+        client = GraphClient(credential, graph_url=url, transport=transport, verify=verify, **client_options)
+        return cls(client)
+
+    @classmethod
+    def from_environment(cls, *, environ: Mapping[str, str] | None = None, **overrides: Any) -> GraphBackend:
+        """A backend configured like azure-identity's environment credential (see :class:`DefaultCredential`).
+
+        Args:
+            environ: variables to read instead of ``os.environ``.
+            **overrides: :class:`DefaultCredential` settings (``tenant_id``, ``client_secret``, ``cloud``,
+                ``graph_url``, ``ca_bundle``, …), ``cache``, ``transport`` and :class:`GraphClient` options.
+
+        Raises:
+            ConfigurationError: required variables are missing.
+        """
+        client_options = {k: overrides.pop(k) for k in list(overrides) if k in _CLIENT_OPTIONS}
+        transport = overrides.pop("transport", None)
+        credential = DefaultCredential(environ=environ, **overrides)
+        return cls.connect(
+            credential=credential,
+            cloud=credential.cloud,
+            graph_url=credential.graph_url,
+            ca_bundle=credential.ca_bundle,
+            transport=transport,
+            **client_options,
+        )
+
+    # -- tenant and apps ------------------------------------------------------------------------------------------
+
+    def tenant_info(self) -> TenantInfo:
+        """The organization (``GET /v1.0/organization``); federated domains from ``/v1.0/domains``."""
+        if self._tenant is not None:
+            return self._tenant
+        body = self.client.get("/v1.0/organization")
+        orgs = body.get("value") if isinstance(body, Mapping) else None
+        if not orgs or not isinstance(orgs[0], Mapping) or "id" not in orgs[0]:
+            raise ParseError("GET /v1.0/organization returned no organization")
+        org = orgs[0]
+        domains = [d for d in org.get("verifiedDomains") or [] if isinstance(d, Mapping) and d.get("name")]
+        federated = self._federated_domains(domains)
+        default = next((str(d["name"]) for d in domains if d.get("isDefault")), None)
+        self._tenant = TenantInfo(
+            id=str(org["id"]),
+            display_name=org.get("displayName"),
+            verified_domains=tuple(str(d["name"]) for d in domains),
+            default_domain=default,
+            federated_domains=federated,
+        )
+        return self._tenant
+
+    def _federated_domains(self, verified: list[Mapping[str, Any]]) -> tuple[str, ...]:
+        try:
+            items = list(self.client.paginate("/v1.0/domains", params={"$select": "id,authenticationType"}))
+        except GraphError as exc:
+            if exc.status_code not in (400, 403, 404):
+                raise
+            # Domain.Read.All missing (or no /domains): a verified domain's type says Managed or Federated too.
+            return tuple(str(d["name"]) for d in verified if str(d.get("type") or "").lower() == "federated")
+        return tuple(str(d["id"]) for d in items if str(d.get("authenticationType") or "").lower() == "federated")
+
+    def _find_sps(self, app_ids: Sequence[str]) -> dict[str, ServicePrincipal]:
+        found: dict[str, ServicePrincipal] = {}
+        for start in range(0, len(app_ids), _SP_CHUNK):
+            chunk = app_ids[start : start + _SP_CHUNK]
+            params = {"$filter": odata_any_eq("appId", chunk), "$select": _SP_SELECT}
+            for raw in self.client.paginate("/v1.0/servicePrincipals", params=params):
+                sp = structure(raw, ServicePrincipal)
+                if sp.app_id in chunk:
+                    found.setdefault(sp.app_id, sp)
+        return found
+
+    def find_service_principals(self, app_ids: Sequence[str]) -> dict[str, ServicePrincipal]:
+        """Service principals by application id; absent ids are missing from the result."""
+        return self._find_sps(list(dict.fromkeys(app_ids)))
+
+    def create_service_principal(self, app_id: str) -> ServicePrincipal:
+        """``POST /v1.0/servicePrincipals {"appId": …}``, idempotent: an existing one is returned."""
+
+        def lookup() -> Mapping[str, Any] | None:
+            sp = self._find_sps([app_id]).get(app_id)
+            return None if sp is None else {"id": sp.id, "appId": sp.app_id, "displayName": sp.display_name,
+                                              "accountEnabled": sp.account_enabled,
+                                              "appOwnerOrganizationId": sp.app_owner_organization_id}
+
+        existing = lookup()
+        if existing is None:
+            try:
+                existing = self.client.create("/v1.0/servicePrincipals", {"appId": app_id}, lookup=lookup)
+            except GraphError as exc:
+                # Directory writes report a duplicate key as 400 Request_MultipleObjectsWithSameKeyValue.
+                if exc.code != "Request_MultipleObjectsWithSameKeyValue":
+                    raise
+                existing = lookup()
+                if existing is None:
+                    raise
+        return structure(existing, ServicePrincipal)
+
+    # -- groups ---------------------------------------------------------------------------------------------------
+
+    def find_groups(self, names: Sequence[str]) -> dict[str, Group]:
+        """Groups by exact display name (one query per name, the name quoted).
+
+        Raises:
+            ConfigurationError: when two groups share one of the names (assigning to either would be a guess).
+        """
+        found: dict[str, Group] = {}
+        for name in dict.fromkeys(names):
+            params = {"$filter": odata_eq("displayName", name), "$select": "id,displayName"}
+            groups = [structure(raw, Group) for raw in self.client.paginate("/v1.0/groups", params=params)]
+            exact = [g for g in groups if g.display_name == name]
+            if len(exact) > 1:
+                ids = ", ".join(g.id for g in exact)
+                raise ConfigurationError(f"several groups are named {name!r} ({ids}); use a group id instead")
+            if exact:
+                found[name] = exact[0]
+        return found
+
+    def get_group(self, group_id: str) -> Group:
+        """One group by id (``NotFoundError`` when absent)."""
+        raw = self.client.get(f"/v1.0/groups/{_seg(group_id)}", params={"$select": "id,displayName"})
+        return structure(raw, Group)
+
+    def list_group_member_ids(self, group_id: str) -> Iterator[str]:
+        """Member object ids, nested groups expanded (each id once)."""
+        seen_groups = {group_id}
+        pending = [group_id]
+        seen_members: set[str] = set()
+        while pending:
+            current = pending.pop()
+            for raw in self.client.paginate(f"/v1.0/groups/{_seg(current)}/members", params={"$select": "id"}):
+                member_id = str(raw.get("id") or "")
+                if not member_id:
+                    continue
+                if str(raw.get("@odata.type") or "").lower() == "#microsoft.graph.group":
+                    if member_id not in seen_groups:
+                        seen_groups.add(member_id)
+                        pending.append(member_id)
+                elif member_id not in seen_members:
+                    seen_members.add(member_id)
+                    yield member_id
+
+    # -- policies -------------------------------------------------------------------------------------------------
+
+    def list_policies(self) -> Iterator[Policy]:
+        """Settings catalog policies, identity protection and custom OMA-URI profiles, with settings and assignments."""
+        return self._policies.list()
+
+    def get_policy(self, ref: PolicyRef) -> Policy:
+        """One policy (``NotFoundError`` when absent)."""
+        return self._policies.get(ref)
+
+    def create_policy(self, spec: PolicySpec) -> Policy:
+        """Create a policy; never duplicated (an unclear outcome is looked up by name first)."""
+        return self._policies.create(spec)
+
+    def update_policy(self, ref: PolicyRef, spec: PolicySpec) -> Policy:
+        """Make a policy match ``spec``."""
+        return self._policies.update(ref, spec)
+
+    def delete_policy(self, ref: PolicyRef) -> None:
+        """Delete a policy (``NotFoundError`` when absent)."""
+        self._policies.delete(ref)
+
+    def assign_policy(self, ref: PolicyRef, targets: Sequence[AssignmentTarget]) -> tuple[AssignmentTarget, ...]:
+        """Replace the policy's assignments with ``targets``."""
+        return self._policies.assign(ref, targets)
+
+    def policy_device_statuses(self, ref: PolicyRef) -> Iterator[DevicePolicyStatus]:
+        """Intune's per-device status of one policy."""
+        return self._policies.statuses(ref)
+
+    # -- devices --------------------------------------------------------------------------------------------------
+
+    def list_managed_devices(self, device_filter: DeviceFilter | None = None) -> Iterator[ManagedDevice]:
+        """Managed devices, streamed page by page with the filter applied by Graph (values quoted)."""
+        return list_devices(self.client, device_filter)
+
+    def run_device_action(
+        self, action: DeviceAction, device_ids: Sequence[str], *, strategy: str = "auto"
+    ) -> Iterator[DeviceActionResult]:
+        """Send ``action`` to each device; one result per distinct id.
+
+        Args:
+            action: sync or restart.
+            device_ids: Intune managed device ids.
+            strategy: ``"auto"`` (``executeAction``, falling back to ``$batch``), ``"execute_action"`` or
+                ``"batch"``.
+        """
+        return run_action(self.client, action, device_ids, strategy)
+
+    def get_managed_device(self, device_id: str) -> ManagedDevice:
+        """One managed device (``NotFoundError`` when absent)."""
+        for device in list_devices(self.client, DeviceFilter(operating_system=None, device_ids=(device_id,))):
+            return device
+        raise NotFoundError(f"managed device {device_id} not found", status_code=404)
+
+    # -- lifetime -------------------------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the HTTP connections."""
+        self.client.close()
+
+    def __enter__(self) -> GraphBackend:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
