@@ -44,16 +44,11 @@ def register(subparsers: Any) -> None:
 
 
 def open_emulator_backend(emu: Emulator) -> TenantBackend:
-    """A Graph backend signed in to ``emu`` with the library's msal client-secret credential."""
+    """A Graph backend for ``emu``, built from its ``env`` exactly as the default credential reads it (msal)."""
     import importlib
 
-    from pinreset.auth import ClientSecretCredential
-
-    credential = ClientSecretCredential(
-        emu.tenant_id, emu.client_id, emu.client_secret, authority_host=emu.authority_host, ca_bundle=emu.ca_bundle
-    )
     graph: Any = importlib.import_module("pinreset.backends.graph")
-    backend: TenantBackend = graph.GraphBackend(credential, graph_url=emu.graph_url, ca_bundle=emu.ca_bundle)
+    backend: TenantBackend = graph.GraphBackend.from_environment(environ=emu.env)
     return backend
 
 

@@ -36,17 +36,20 @@ _METHODS = ("settings-catalog", "identity-protection", "custom-oma-uri")
 
 
 def _graph(args: argparse.Namespace) -> TenantBackend:
-    credential = _credential(args)
     module: Any = importlib.import_module("pinreset.backends.graph")
-    factory: Callable[..., TenantBackend] = module.GraphBackend
-    kwargs: dict[str, Any] = {"cloud": args.cloud}
-    graph_url = os.environ.get("PINRESET_GRAPH_URL")
-    ca_bundle = os.environ.get("PINRESET_CA_BUNDLE")
-    if graph_url:
-        kwargs["graph_url"] = graph_url
-    if ca_bundle:
-        kwargs["ca_bundle"] = ca_bundle
-    return factory(credential, **kwargs)
+    credential = _credential(args)
+    if credential is None:
+        # The default credential reads the environment, the emulator's variables included.
+        overrides = {"cloud": args.cloud} if args.cloud else {}
+        backend: TenantBackend = module.GraphBackend.from_environment(**overrides)
+        return backend
+    connected: TenantBackend = module.GraphBackend.connect(
+        credential=credential,
+        cloud=args.cloud or "global",
+        graph_url=os.environ.get("PINRESET_GRAPH_URL") or None,
+        ca_bundle=os.environ.get("PINRESET_CA_BUNDLE") or None,
+    )
+    return connected
 
 
 def _powershell(_args: argparse.Namespace) -> TenantBackend:
@@ -63,7 +66,7 @@ def add_tenant_options(parser: argparse.ArgumentParser) -> None:
     """Add ``--backend``, ``--cloud`` and the credential options."""
     group = parser.add_argument_group("tenant connection")
     group.add_argument("--backend", choices=tuple(BACKENDS), default="graph", help="default: graph")
-    group.add_argument("--cloud", choices=_CLOUDS, default="global", help="national cloud (default: global)")
+    group.add_argument("--cloud", choices=_CLOUDS, help="national cloud (default: $AZURE_CLOUD or global)")
     group.add_argument("--tenant-id", metavar="ID", help="tenant id or verified domain (default: $AZURE_TENANT_ID)")
     group.add_argument("--client-id", metavar="ID", help="app registration's client id (default: $AZURE_CLIENT_ID)")
     group.add_argument(
@@ -151,13 +154,13 @@ def _credential(args: argparse.Namespace) -> Any:
     auth: Any = importlib.import_module("pinreset.auth")
     explicit = args.tenant_id or args.client_id or args.client_secret_env or args.certificate or args.device_code
     if not explicit:
-        return auth.DefaultCredential(cloud=args.cloud)
+        return None
     tenant_id = args.tenant_id or os.environ.get("AZURE_TENANT_ID")
     client_id = args.client_id or os.environ.get("AZURE_CLIENT_ID")
     if not tenant_id or not client_id:
         raise ConfigurationError("--tenant-id and --client-id are required (or AZURE_TENANT_ID / AZURE_CLIENT_ID)")
     common: dict[str, Any] = {
-        "cloud": args.cloud,
+        "cloud": args.cloud or "global",
         "authority_host": os.environ.get("AZURE_AUTHORITY_HOST") or None,
         "ca_bundle": os.environ.get("PINRESET_CA_BUNDLE") or None,
     }

@@ -165,14 +165,14 @@ def show_sync(result: SyncResult, output: str, stream: IO[str] | None = None) ->
         write_csv(("device_id", "device_name", "action", "outcome", "error"), rows, out)
         return
     failed = [r for r in rows if r[3] != "succeeded"]
-    out.write(f"Synced {len(result.sync)} device(s): " + ", ".join(f"{k} {v}" for k, v in result.counts().items())
-              + "\n")
+    if result.sync or not result.restart:
+        counts = ", ".join(f"{k} {v}" for k, v in result.counts().items()) or "none targeted"
+        out.write(f"Synced {len(result.sync)} device(s): {counts}\n")
     if result.restart:
         from pinreset.models import DeviceAction
 
-        counts = result.counts(DeviceAction.RESTART)
-        out.write(f"Restarted {len(result.restart)} device(s): " + ", ".join(f"{k} {v}" for k, v in counts.items())
-                  + "\n")
+        restarts = ", ".join(f"{k} {v}" for k, v in result.counts(DeviceAction.RESTART).items())
+        out.write(f"Restarted {len(result.restart)} device(s): {restarts}\n")
     if result.skipped:
         out.write(f"Skipped {len(result.skipped)} device(s) that checked in since the given time\n")
     for name in result.missing_names:
