@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pinreset.emulator._apps import ADMIN_PERMISSIONS, AppRegistry, RegisteredApp
 from pinreset.emulator._faults import FaultConfig, FaultInjector
-from pinreset.emulator._grants import SignInUser
 from pinreset.emulator._identity import IdentityApp, IdentityConfig
 from pinreset.emulator._jwt import GRAPH_RESOURCE, Signer, TokenAuthenticator, access_token_claims
+from pinreset.emulator._oauth import SignInUser
 from pinreset.emulator._router import RequestRecord, Router
 from pinreset.emulator._server import EmulatorServer
 from pinreset.emulator._tls import TlsMaterial
@@ -34,6 +34,7 @@ from pinreset.exceptions import EmulatorError
 if TYPE_CHECKING:
     from pinreset.emulator._throttle import ThrottleConfig
     from pinreset.emulator._transport import EmulatorTransport, MsalHttpClient
+    from pinreset.emulator.winrm import WinRMHosts
 
 __all__ = [
     "ADMIN_PERMISSIONS",
@@ -76,6 +77,8 @@ class Emulator:
         device_code_delay: seconds until the simulated user approves a device code sign-in.
         client_secret: the admin app's secret; generated when ``None``.
         extra_names: further host names/addresses the TLS certificate must cover.
+        winrm_hosts: how many simulated WinRM hosts to serve with the server, one for each of the first hybrid or
+            Entra joined devices (see :attr:`winrm` and ``docs/emulator.md``).
 
     Raises:
         EmulatorError: an unusable argument.
@@ -95,6 +98,7 @@ class Emulator:
         device_code_delay: float = 1.0,
         client_secret: str | None = None,
         extra_names: Iterable[str] = (),
+        winrm_hosts: int = 0,
     ) -> None:
         if scheme not in ("https", "http"):
             raise EmulatorError(f"scheme must be 'https' or 'http', not {scheme!r}")
@@ -127,6 +131,13 @@ class Emulator:
             default_domain=self.tenant.default_domain,
             faults=self._fault_injector,
         )
+        #: The simulated WinRM hosts (``None`` unless ``winrm_hosts`` was given).
+        self.winrm: WinRMHosts | None = None
+        if winrm_hosts:
+            from pinreset.emulator.winrm import hosts_for_emulator
+
+            self.winrm = hosts_for_emulator(self, winrm_hosts)
+            self.add_service(self.winrm)
 
     # -- state --------------------------------------------------------------------------------------------------
 
@@ -435,4 +446,5 @@ class Emulator:
             "devices": self._devices,
             "seed": self._seed,
             "env": self.env,
+            **({"winrm": self.winrm.describe()} if self.winrm is not None else {}),
         }

@@ -1,12 +1,12 @@
-"""The token endpoint's grants: client authentication, scopes, device code flows and refresh tokens.
+"""The token endpoint's grants: client credentials, device code and refresh tokens, and their scopes.
 
 Pure logic over form fields (no HTTP): :class:`Grants` turns a token request into a token response or raises
-:class:`IdentityError`, which :func:`error_response` renders in the identity platform's error shape.
+:class:`~pinreset.emulator._oauth.IdentityError`. Client authentication lives in
+:mod:`pinreset.emulator._clientauth`.
 """
 
 from __future__ import annotations
 
-import datetime
 import json
 import secrets
 import string
@@ -15,139 +15,18 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import attrs
-import jwt
-
 from pinreset.emulator._apps import AppRegistry, RegisteredApp
-from pinreset.emulator._http import Response
+from pinreset.emulator._clientauth import authenticate_client
 from pinreset.emulator._jwt import GRAPH_RESOURCE, GRAPH_RESOURCE_ID, Signer, access_token_claims, b64url
+from pinreset.emulator._oauth import DeviceFlows, IdentityError, RefreshGrant, SignInUser, required
 
-__all__ = ["DeviceFlows", "Grants", "IdentityError", "SignInUser", "error_response"]
+__all__ = ["Grants"]
 
 GRANT_CLIENT_CREDENTIALS = "client_credentials"
 GRANT_DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code"
 GRANT_REFRESH = "refresh_token"
-ASSERTION_TYPE_JWT = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 _OIDC_SCOPES = frozenset({"openid", "profile", "offline_access", "email"})
-_ASSERTION_LEEWAY = 300  # seconds of clock skew tolerated in client assertions
-_ASSERTION_ALGORITHMS = ["RS256", "PS256", "RS384", "PS384", "RS512", "PS512"]
-
-
-class IdentityError(Exception):
-    """A token request refused, with the identity platform's error and AADSTS code.
-
-    Args:
-        status: HTTP status (400, or 401 for failed client authentication).
-        error: the OAuth error, e.g. ``invalid_client``.
-        code: the AADSTS number, e.g. ``7000215``.
-        message: the description after ``AADSTS<code>: ``.
-    """
-
-    def __init__(self, status: int, error: str, code: int, message: str) -> None:
-        super().__init__(f"AADSTS{code}: {message}")
-        self.status = status
-        self.error = error
-        self.code = code
-        self.message = message
-
-
-def error_response(exc: IdentityError, *, correlation: str | None, now: float) -> Response:
-    """Render ``exc`` as the identity platform does, echoing the client's ``client-request-id``."""
-    trace_id = str(uuid.uuid4())
-    correlation_id = correlation or str(uuid.uuid4())
-    stamp = datetime.datetime.fromtimestamp(now, datetime.timezone.utc)
-    timestamp = stamp.strftime("%Y-%m-%d %H:%M:%SZ")
-    body = {
-        "error": exc.error,
-        "error_description": (
-            f"AADSTS{exc.code}: {exc.message} Trace ID: {trace_id} Correlation ID: {correlation_id} "
-            f"Timestamp: {timestamp}"
-        ),
-        "error_codes": [exc.code],
-        "timestamp": timestamp,
-        "trace_id": trace_id,
-        "correlation_id": correlation_id,
-        "error_uri": f"https://login.microsoftonline.com/error?code={exc.code}",
-    }
-    headers = {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store, no-cache"}
-    return Response(exc.status, headers, json.dumps(body).encode())
-
-
-@attrs.frozen
-class SignInUser:
-    """The user who signs in through the device code flow.
-
-    Attributes:
-        object_id: the user's object id (``oid``).
-        user_principal_name: ``upn`` / ``preferred_username``.
-        display_name: ``name``.
-    """
-
-    object_id: str
-    user_principal_name: str
-    display_name: str
-
-
-@attrs.define
-class DeviceFlow:
-    """One pending device code sign-in (mutable: polling updates it)."""
-
-    client_id: str
-    scopes: frozenset[str]
-    audience: str
-    created: float
-    expires: float
-    interval: int
-    auth_method: str
-    last_poll: float | None = None
-    redeemed: bool = False
-
-
-@attrs.define
-class RefreshGrant:
-    """What a refresh token stands for."""
-
-    client_id: str
-    scopes: frozenset[str]
-    audience: str
-
-
-class DeviceFlows:
-    """The pending device code flows, keyed by device code. Thread-safe."""
-
-    def __init__(self, config: Any, *, now: Callable[[], float]) -> None:
-        self._config = config
-        self._now = now
-        self._lock = threading.Lock()
-        self._flows: dict[str, DeviceFlow] = {}
-
-    def start(self, client_id: str, scopes: frozenset[str], audience: str, auth_method: str) -> tuple[str, DeviceFlow]:
-        """Register a new flow and return its device code."""
-        now = self._now()
-        flow = DeviceFlow(
-            client_id=client_id,
-            scopes=scopes,
-            audience=audience,
-            created=now,
-            expires=now + self._config.device_code_lifetime,
-            interval=self._config.device_code_interval,
-            auth_method=auth_method,
-        )
-        code = secrets.token_urlsafe(48)
-        with self._lock:
-            self._flows = {k: v for k, v in self._flows.items() if v.expires > now - 3600}
-            self._flows[code] = flow
-        return code, flow
-
-    def get(self, code: str) -> DeviceFlow | None:
-        """The flow for ``code``, or ``None``."""
-        return self._flows.get(code)
-
-    @property
-    def lock(self) -> threading.Lock:
-        """Held while a poll inspects and updates a flow."""
-        return self._lock
 
 
 class Grants:
@@ -186,10 +65,12 @@ class Grants:
         Raises:
             IdentityError: the request is refused.
         """
-        grant_type = _required(form, "grant_type")
-        app = self._app(_required(form, "client_id"))
+        grant_type = required(form, "grant_type")
+        app = self._app(required(form, "client_id"))
         if grant_type == GRANT_CLIENT_CREDENTIALS:
-            method = self._authenticate_client(app, form, token_endpoint, confidential=True)
+            method = authenticate_client(
+                app, form, token_endpoint, tenant_id=self.tenant_id, now=self._now(), confidential=True
+            )
             audience, _ = self._scopes(form, base, delegated=False)
             claims = access_token_claims(
                 tenant_id=self.tenant_id,
@@ -210,11 +91,15 @@ class Grants:
                 "access_token": self.signer.sign(claims),
             }
         if grant_type == GRANT_DEVICE_CODE:
-            method = self._authenticate_client(app, form, token_endpoint, confidential=False)
-            return self._poll_device_flow(app, _required(form, "device_code"), base, method)
+            method = authenticate_client(
+                app, form, token_endpoint, tenant_id=self.tenant_id, now=self._now(), confidential=False
+            )
+            return self._poll_device_flow(app, required(form, "device_code"), base, method)
         if grant_type == GRANT_REFRESH:
-            method = self._authenticate_client(app, form, token_endpoint, confidential=False)
-            return self._redeem_refresh_token(app, _required(form, "refresh_token"), form, base, method)
+            method = authenticate_client(
+                app, form, token_endpoint, tenant_id=self.tenant_id, now=self._now(), confidential=False
+            )
+            return self._redeem_refresh_token(app, required(form, "refresh_token"), form, base, method)
         raise IdentityError(
             400, "unsupported_grant_type", 70003, f"The app requested an unsupported grant type '{grant_type}'."
         )
@@ -225,7 +110,7 @@ class Grants:
         Raises:
             IdentityError: the request is refused.
         """
-        app = self._app(_required(form, "client_id"))
+        app = self._app(required(form, "client_id"))
         audience, scopes = self._scopes(form, base, delegated=True, app=app)
         code, flow = self.flows.start(app.client_id, scopes, audience, "0")
         user_code = "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(9))
@@ -256,101 +141,11 @@ class Grants:
             )
         return app
 
-    def _authenticate_client(
-        self, app: RegisteredApp, form: Mapping[str, str], token_endpoint: str, *, confidential: bool
-    ) -> str:
-        """Check the client credential; returns ``appidacr`` ("0" none, "1" secret, "2" certificate)."""
-        if "client_secret" in form:
-            if not app.secret_matches(form["client_secret"]):
-                raise IdentityError(
-                    401,
-                    "invalid_client",
-                    7000215,
-                    "Invalid client secret provided. Ensure the secret being sent in the request is the client "
-                    f"secret value, not the client secret ID, for a secret added to app '{app.client_id}'.",
-                )
-            return "1"
-        if "client_assertion" in form or "client_assertion_type" in form:
-            self._verify_assertion(app, form, token_endpoint)
-            return "2"
-        if confidential:
-            raise IdentityError(
-                401,
-                "invalid_client",
-                7000216,
-                "'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' grant type.",
-            )
-        if not app.public_client:
-            raise IdentityError(
-                401,
-                "invalid_client",
-                7000218,
-                "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
-            )
-        return "0"
-
-    def _verify_assertion(self, app: RegisteredApp, form: Mapping[str, str], token_endpoint: str) -> None:
-        if form.get("client_assertion_type") != ASSERTION_TYPE_JWT:
-            raise IdentityError(
-                401,
-                "invalid_client",
-                7000219,
-                f"'client_assertion_type' must be '{ASSERTION_TYPE_JWT}'.",
-            )
-        assertion = form.get("client_assertion", "")
-        try:
-            header = jwt.get_unverified_header(assertion)
-        except jwt.PyJWTError:
-            raise IdentityError(401, "invalid_client", 50027, "JWT token is invalid or malformed.") from None
-        thumbprints = app.thumbprints()
-        cert = app.certificate
-        # x5t (SHA-1) or x5t#S256, base64url; clients differ on padding.
-        presented = [str(header[k]).rstrip("=") for k in ("x5t#S256", "x5t") if header.get(k)]
-        if thumbprints is None or cert is None or not any(p in thumbprints for p in presented):
-            raise IdentityError(
-                401,
-                "invalid_client",
-                700027,
-                "The certificate with identifier used to sign the client assertion is not registered on application. "
-                "[Reason - The key was not found., Thumbprint of key used by client: "
-                f"'{presented[0] if presented else ''}', "
-                f"Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for "
-                f"app Id '{app.client_id}'.]",
-            )
-        try:
-            claims = jwt.decode(
-                assertion,
-                cert.public_key(),  # type: ignore[arg-type]  # RSA or EC keys from registered certificates
-                algorithms=_ASSERTION_ALGORITHMS,
-                options={"verify_aud": False, "verify_exp": False, "verify_nbf": False, "require": ["exp", "aud"]},
-            )
-        except jwt.PyJWTError:
-            raise IdentityError(
-                401, "invalid_client", 700027, "Client assertion failed signature validation."
-            ) from None
-        audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
-        if not any(_same_endpoint(a, token_endpoint, self.tenant_id) for a in audiences):
-            raise IdentityError(
-                401,
-                "invalid_client",
-                50012,
-                f"Client assertion audience claim does not match Realm issuer. Expected '{token_endpoint}'.",
-            )
-        if claims.get("iss") != app.client_id or claims.get("sub") != app.client_id:
-            raise IdentityError(
-                401, "invalid_client", 700021, "Client assertion application identifier doesn't match 'client_id'."
-            )
-        now = self._now()
-        if not (float(claims.get("nbf", 0)) - _ASSERTION_LEEWAY <= now < float(claims["exp"]) + _ASSERTION_LEEWAY):
-            raise IdentityError(401, "invalid_client", 700024, "Client assertion is not within its valid time range.")
-
-    # -- scopes ---------------------------------------------------------------------------------------------------
-
     def _scopes(
         self, form: Mapping[str, str], base: str, *, delegated: bool, app: RegisteredApp | None = None
     ) -> tuple[str, frozenset[str]]:
         """Split ``scope`` into Graph's audience and the permission names it asks for."""
-        requested = [s for s in _required(form, "scope").split() if s not in _OIDC_SCOPES]
+        requested = [s for s in required(form, "scope").split() if s not in _OIDC_SCOPES]
         if not requested:
             raise IdentityError(
                 400, "invalid_scope", 70011, "The provided value for the input parameter 'scope' is not valid."
@@ -497,20 +292,3 @@ class Grants:
         if known:
             return known
         return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.tenant_id}/servicePrincipals/{app.client_id}"))
-
-
-def _required(form: Mapping[str, str], name: str) -> str:
-    value = form.get(name, "")
-    if not value:
-        raise IdentityError(
-            400, "invalid_request", 900144, f"The request body must contain the following parameter: '{name}'."
-        )
-    return value
-
-
-def _same_endpoint(audience: str, token_endpoint: str, tenant_id: str) -> bool:
-    """Whether a client assertion's ``aud`` names this tenant's token endpoint (any tenant alias, v1 or v2)."""
-    if audience.rstrip("/") == token_endpoint:
-        return True
-    root = token_endpoint.rsplit("/", 4)[0]  # scheme://host, before /{tenant}/oauth2/v2.0/token
-    return audience.rstrip("/") in (f"{root}/{tenant_id}/oauth2/v2.0/token", f"{root}/{tenant_id}/oauth2/token")

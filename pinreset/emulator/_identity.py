@@ -23,9 +23,10 @@ from collections.abc import Callable
 import attrs
 
 from pinreset.emulator._apps import AppRegistry
-from pinreset.emulator._grants import DeviceFlows, Grants, IdentityError, SignInUser, error_response
+from pinreset.emulator._grants import Grants
 from pinreset.emulator._http import Request, Response
 from pinreset.emulator._jwt import Signer
+from pinreset.emulator._oauth import DeviceFlows, IdentityError, SignInUser, error_response
 
 __all__ = ["IdentityApp", "IdentityConfig", "SignInUser", "is_identity_path"]
 

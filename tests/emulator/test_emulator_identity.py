@@ -18,10 +18,10 @@ import pytest
 import requests
 
 from pinreset.emulator._apps import AppRegistry, generate_certificate
-from pinreset.emulator._grants import SignInUser
 from pinreset.emulator._http import Request, Response, Unauthorized
 from pinreset.emulator._identity import IdentityApp, IdentityConfig
 from pinreset.emulator._jwt import Signer, TokenAuthenticator
+from pinreset.emulator._oauth import SignInUser
 from pinreset.emulator._router import Router
 from pinreset.emulator._server import EmulatorServer
 from pinreset.emulator._tls import TlsMaterial

@@ -15,10 +15,10 @@ import pytest
 
 from pinreset.emulator._apps import AppRegistry
 from pinreset.emulator._faults import FaultConfig, FaultInjector
-from pinreset.emulator._grants import SignInUser
 from pinreset.emulator._http import Request, Response
 from pinreset.emulator._identity import IdentityApp
 from pinreset.emulator._jwt import Signer
+from pinreset.emulator._oauth import SignInUser
 from pinreset.emulator._router import Router
 from pinreset.emulator._server import EmulatorServer
 from pinreset.emulator._tls import TlsMaterial
