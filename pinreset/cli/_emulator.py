@@ -65,6 +65,13 @@ def register(subparsers: Any) -> None:
         help="also register an app with only these Graph permissions (repeatable; printed under 'apps')",
     )
     serve.add_argument("--http", action="store_true", help="serve plain HTTP instead of HTTPS (tests only)")
+    serve.add_argument(
+        "--winrm-hosts",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also serve N simulated WinRM hosts for the first joined devices (printed under 'winrm'; default: 0)",
+    )
     serve.set_defaults(handler=_serve)
 
 
@@ -98,6 +105,7 @@ def _serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         device_code_delay=args.device_code_delay,
+        winrm_hosts=args.winrm_hosts,
     )
     registered = [emulator.register_app(permissions=perms, name=name) for name, perms in apps]
     emulator.start()

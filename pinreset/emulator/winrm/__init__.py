@@ -16,6 +16,23 @@ encryption (pyspnego as acceptor). See ``docs/emulator.md`` ("WinRM hosts")::
 from __future__ import annotations
 
 from pinreset.emulator.winrm._host import MISBEHAVIOURS, DeviceSource, SimulatedHost
-from pinreset.emulator.winrm._hosts import HostInfo, WinRMHosts, host_address, joined_devices
+from pinreset.emulator.winrm._hosts import (
+    HostInfo,
+    LiveTenant,
+    WinRMHosts,
+    host_address,
+    hosts_for_emulator,
+    joined_devices,
+)
 
-__all__ = ["MISBEHAVIOURS", "DeviceSource", "HostInfo", "SimulatedHost", "WinRMHosts", "host_address", "joined_devices"]
+__all__ = [
+    "MISBEHAVIOURS",
+    "DeviceSource",
+    "HostInfo",
+    "LiveTenant",
+    "SimulatedHost",
+    "WinRMHosts",
+    "host_address",
+    "hosts_for_emulator",
+    "joined_devices",
+]

@@ -17,7 +17,15 @@ from pinreset.emulator.winrm._auth import Credentials
 from pinreset.emulator.winrm._host import MISBEHAVIOURS, DeviceSource, SimulatedHost
 from pinreset.emulator.winrm._listener import WinRMListener
 
-__all__ = ["JOINED_TYPES", "HostInfo", "WinRMHosts", "host_address", "joined_devices"]
+__all__ = [
+    "JOINED_TYPES",
+    "HostInfo",
+    "LiveTenant",
+    "WinRMHosts",
+    "host_address",
+    "hosts_for_emulator",
+    "joined_devices",
+]
 
 #: Join types whose devices get a WinRM host (dsregcmd is meaningful on them).
 JOINED_TYPES = ("hybridAzureADJoined", "azureADJoined")
@@ -131,10 +139,10 @@ class WinRMHosts:
         """Make one host misbehave (see :data:`~pinreset.emulator.winrm.MISBEHAVIOURS`)."""
         self.host(device_name).misbehave(mode, on, latency=latency)
 
-    def start(self, emulator: Any = None) -> WinRMHosts:
+    def start(self, emulator: Any = None) -> None:
         """Open every host's ports (``emulator`` is accepted so the emulator can start this as a service)."""
         if self._listener is not None:
-            return self
+            return
         context = None
         if self._https:
             from pinreset.emulator._tls import TlsMaterial
@@ -152,7 +160,6 @@ class WinRMHosts:
             listener.stop()
             raise
         self._listener = listener
-        return self
 
     def stop(self) -> None:
         """Close every port and delete the TLS files."""
@@ -164,7 +171,8 @@ class WinRMHosts:
             self._tls = None
 
     def __enter__(self) -> WinRMHosts:
-        return self.start()
+        self.start()
+        return self
 
     def __exit__(self, *_: object) -> None:
         self.stop()
@@ -192,3 +200,48 @@ class WinRMHosts:
 
     def __repr__(self) -> str:
         return f"WinRMHosts(hosts={len(self.hosts)}, username={self.username!r}, running={self.running})"
+
+
+class LiveTenant:
+    """A :class:`DeviceSource` that always reads its owner's current tenant (the emulator rebuilds it on reset)."""
+
+    def __init__(self, owner: Any) -> None:
+        self._owner = owner
+
+    @property
+    def tenant_id(self) -> str:
+        """The current tenant's id."""
+        return str(self._owner.tenant.tenant_id)
+
+    def device_facts(self, name: str) -> Any:
+        """The current tenant's snapshot of device ``name``."""
+        return self._owner.tenant.device_facts(name)
+
+    def render_dsregcmd(self, name: str, *, account: str = "user", admin_account: str | None = None) -> str:
+        """The current tenant's ``dsregcmd /status`` of device ``name``."""
+        text: str = self._owner.tenant.render_dsregcmd(name, account=account, admin_account=admin_account)
+        return text
+
+
+def hosts_for_emulator(emulator: Any, count: int, **options: Any) -> WinRMHosts:
+    """Hosts for the first ``count`` hybrid or Entra joined devices of ``emulator``'s tenant.
+
+    Args:
+        emulator: the :class:`~pinreset.emulator.Emulator` (its ``tenant`` is read on every request).
+        count: how many hosts.
+        **options: further :class:`WinRMHosts` arguments.
+
+    Raises:
+        EmulatorError: ``count`` is negative or larger than the number of joined devices.
+    """
+    from pinreset.exceptions import EmulatorError
+
+    if count < 0:
+        raise EmulatorError(f"winrm_hosts must not be negative, not {count}")
+    names = joined_devices(emulator.tenant, count)
+    if len(names) < count:
+        raise EmulatorError(
+            f"winrm_hosts={count} but the tenant has only {len(names)} hybrid or Entra joined devices; "
+            "add devices or ask for fewer hosts"
+        )
+    return WinRMHosts(LiveTenant(emulator), names, **options)
