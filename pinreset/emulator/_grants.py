@@ -112,7 +112,8 @@ class Grants:
         """
         app = self._app(required(form, "client_id"))
         audience, scopes = self._scopes(form, base, delegated=True, app=app)
-        code, flow = self.flows.start(app.client_id, scopes, audience, "0")
+        defaults = tuple(s for s in form["scope"].split() if s.endswith("/.default"))
+        code, flow = self.flows.start(app.client_id, scopes, audience, defaults)
         user_code = "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(9))
         uri = f"{base}/{self.tenant_id}/oauth2/v2.0/devicelogin"
         return {
@@ -222,7 +223,8 @@ class Grants:
                     "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
                 )
             flow.redeemed = True
-        return self._user_tokens(app, RefreshGrant(app.client_id, flow.scopes, flow.audience), base, method, ())
+        grant = RefreshGrant(app.client_id, flow.scopes, flow.audience)
+        return self._user_tokens(app, grant, base, method, flow.requested)
 
     def _redeem_refresh_token(
         self, app: RegisteredApp, token: str, form: Mapping[str, str], base: str, method: str

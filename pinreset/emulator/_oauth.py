@@ -85,7 +85,7 @@ class DeviceFlow:
     created: float
     expires: float
     interval: int
-    auth_method: str
+    requested: tuple[str, ...]
     last_poll: float | None = None
     redeemed: bool = False
 
@@ -108,7 +108,9 @@ class DeviceFlows:
         self._lock = threading.Lock()
         self._flows: dict[str, DeviceFlow] = {}
 
-    def start(self, client_id: str, scopes: frozenset[str], audience: str, auth_method: str) -> tuple[str, DeviceFlow]:
+    def start(
+        self, client_id: str, scopes: frozenset[str], audience: str, requested: tuple[str, ...]
+    ) -> tuple[str, DeviceFlow]:
         """Register a new flow and return its device code."""
         now = self._now()
         flow = DeviceFlow(
@@ -118,7 +120,7 @@ class DeviceFlows:
             created=now,
             expires=now + self._config.device_code_lifetime,
             interval=self._config.device_code_interval,
-            auth_method=auth_method,
+            requested=requested,
         )
         code = secrets.token_urlsafe(48)
         with self._lock:
