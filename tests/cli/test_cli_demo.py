@@ -1,0 +1,48 @@
+"""`pinreset demo`: every step against the in-process emulator, one JSON object, deterministic for a seed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from pinreset.cli import main
+
+pytestmark = pytest.mark.slow
+
+
+def test_demo_json_is_one_object_with_a_readiness_summary(capsys: pytest.CaptureFixture[str]) -> None:
+    """The JSON output is a single object whose summary counts every device, and the same seed repeats it."""
+    assert main(["demo", "--devices", "8", "--seed", "4", "--output", "json"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    summary = first["summary"]
+    assert summary["tenant_ready"] is True
+    assert summary["devices"] == 8
+    assert sum(summary[k] for k in ("ready", "destructive_only", "no_windows_hello", "not_eligible", "unknown")) == 8
+    assert summary["ready"] >= 1
+    assert first["steps"]["plan_after_apply"] == {"changes": 0}
+    assert [c["type"] for c in first["steps"]["plan"]["changes"]] == [
+        "CreateServicePrincipal", "CreateServicePrincipal", "CreatePolicy", "AssignPolicy",
+    ]
+    assert main(["demo", "--devices", "8", "--seed", "4", "--output", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == first
+
+
+def test_demo_table_shows_each_step() -> None:
+    """The table output walks through the six steps and ends with the summary."""
+    result = subprocess.run(
+        [sys.executable, "-m", "pinreset", "demo", "--devices", "4"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    for heading in ("1. status", "2. plan", "3. apply", "4. sync", "5. restart", "6. device readiness"):
+        assert f"== {heading}" in result.stdout
+    assert result.stdout.rstrip().splitlines()[-1].startswith("Summary: tenant_ready True, devices 4")
+
+
+def test_demo_rejects_a_bad_device_count(capsys: pytest.CaptureFixture[str]) -> None:
+    """--devices 0 is a usage error with one line."""
+    assert main(["demo", "--devices", "0"]) == 2
+    assert "--devices" in capsys.readouterr().err
