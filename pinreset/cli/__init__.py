@@ -19,7 +19,18 @@ from pinreset.exceptions import AuthenticationError, PinresetError
 __all__ = ["ExitCode", "build_parser", "main"]
 
 # Subcommand modules, in the order ``pinreset --help`` lists them.
-_COMMANDS: tuple[str, ...] = ("dsregcmd", "verify", "status", "plan", "apply", "sync", "remove", "consent-urls", "demo", "emulator")
+_COMMANDS: tuple[str, ...] = (
+    "dsregcmd",
+    "verify",
+    "status",
+    "plan",
+    "apply",
+    "sync",
+    "remove",
+    "consent-urls",
+    "demo",
+    "emulator",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
