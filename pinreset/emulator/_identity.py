@@ -11,7 +11,8 @@ Endpoints, under ``/{tenant}`` where tenant is the tenant id, its default domain
 
 Errors have the identity platform's shape (``error``, ``error_description`` starting with an ``AADSTS`` code,
 ``error_codes``, ``timestamp``, ``trace_id``, ``correlation_id``) and status (400, or 401 for client
-authentication). The grant logic lives in :mod:`pinreset.emulator._grants`.
+authentication). The grant logic lives in :mod:`pinreset.emulator._grants`; the Graph side verifies the tokens
+with :class:`~pinreset.emulator._jwt.TokenAuthenticator` (re-exported here).
 """
 
 from __future__ import annotations
@@ -25,10 +26,10 @@ import attrs
 from pinreset.emulator._apps import AppRegistry
 from pinreset.emulator._grants import Grants
 from pinreset.emulator._http import Request, Response
-from pinreset.emulator._jwt import Signer
+from pinreset.emulator._jwt import Signer, TokenAuthenticator
 from pinreset.emulator._oauth import DeviceFlows, IdentityError, SignInUser, error_response
 
-__all__ = ["IdentityApp", "IdentityConfig", "SignInUser", "is_identity_path"]
+__all__ = ["IdentityApp", "IdentityConfig", "SignInUser", "TokenAuthenticator", "is_identity_path"]
 
 _ALIASES = frozenset({"organizations", "common"})
 _JSON = {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store, no-cache", "Pragma": "no-cache"}

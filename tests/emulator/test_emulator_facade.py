@@ -245,3 +245,18 @@ def test_added_services_start_stop_and_extend_env() -> None:
         assert emu.env["PINRESET_EXTRA"] == "1"
         url = emu.graph_url
     assert recorder.events == [f"start {url}", "stop"]
+
+
+def test_a_dropped_create_may_still_have_happened() -> None:
+    """A connection dropped after processing loses the answer, not the write: the object exists afterwards."""
+    emu = Emulator(devices=1, seed=3)
+    service_app = "b8456c59-1230-44c7-a4a2-99b085333e84"  # Microsoft Pin Reset Service Production
+    emu.set_faults(FaultConfig(rate=1.0, kinds={"drop": 1.0}, drop_after_processing=1.0))
+    with _client(emu) as client:
+        with pytest.raises(httpx.RemoteProtocolError):
+            client.post("/v1.0/servicePrincipals", json={"appId": service_app})
+        emu.set_faults(None)
+        found = client.get("/v1.0/servicePrincipals", params={"$filter": f"appId eq '{service_app}'"}).json()
+    assert len(found["value"]) == 1
+    assert emu.requests[0].status == 0
+    assert emu.requests[0].fault == "drop"
