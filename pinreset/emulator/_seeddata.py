@@ -7,7 +7,6 @@ groups and devices. The vocabulary (names, models, Windows builds) is illustrati
 from __future__ import annotations
 
 import random
-import uuid
 from datetime import datetime, timedelta
 
 import attrs
@@ -73,22 +72,38 @@ _OS_VERSIONS = (
 _JOIN_TYPES = (("azureADJoined", 65), ("hybridAzureADJoined", 25), ("azureADRegistered", 10))
 
 
+_VERSION_MASK = ~((0xF000 << 64) | (0xC000 << 48))
+_VERSION_BITS = (0x4000 << 64) | (0x8000 << 48)
+
+
 def new_guid(rng: random.Random) -> str:
-    """A version-4 GUID drawn from ``rng`` (deterministic for a seeded generator)."""
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    """A version-4 GUID drawn from ``rng`` (deterministic for a seeded generator).
+
+    Formatted by hand rather than through ``uuid.UUID``: generating 100,000 devices stays fast.
+    """
+    text = f"{(rng.getrandbits(128) & _VERSION_MASK) | _VERSION_BITS:032x}"
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def _pick(rng: random.Random, weighted: tuple[tuple[str, int], ...]) -> str:
-    return rng.choices([value for value, _ in weighted], weights=[weight for _, weight in weighted])[0]
+    point = rng.random() * sum(weight for _, weight in weighted)
+    for value, weight in weighted:
+        point -= weight
+        if point < 0:
+            return value
+    return weighted[-1][0]
 
 
 def _hex(rng: random.Random, length: int) -> str:
     return f"{rng.getrandbits(length * 4):0{length}X}"
 
 
+_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # 32 symbols: 5 random bits each
+
+
 def _alnum(rng: random.Random, length: int) -> str:
-    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-    return "".join(rng.choice(alphabet) for _ in range(length))
+    bits = rng.getrandbits(5 * length)
+    return "".join(_ALPHABET[(bits >> (5 * i)) & 31] for i in range(length))
 
 
 @attrs.define
@@ -193,14 +208,14 @@ def generate_state(rng: random.Random, now: datetime, *, devices: int, federated
             join_type=join_type,
             enrollment_type=enrollment,
             management_agent=agent,
-            os_version=_pick(rng, tuple((v, w) for v, w in _OS_VERSIONS)),
+            os_version=_pick(rng, _OS_VERSIONS),
             serial_number=_alnum(rng, 10),
             model=model,
             manufacturer=manufacturer,
             enrolled=enrolled,
             last_sync=last_sync,
             next_checkin=last_sync + CHECKIN_INTERVAL,
-            compliance_state=rng.choices(("compliant", "noncompliant", "inGracePeriod"), weights=(90, 7, 3))[0],
+            compliance_state=_pick(rng, (("compliant", 90), ("noncompliant", 7), ("inGracePeriod", 3))),
             signed_in_user_id=owner.id if signed_in else None,
             ngc_set=ngc_set,
             ngc_key_id="{" + new_guid(rng).upper() + "}",
