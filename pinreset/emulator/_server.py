@@ -19,6 +19,7 @@ import socketserver
 import ssl
 import sys
 import threading
+import time
 import urllib.parse
 from typing import Any
 
@@ -33,11 +34,17 @@ _IDLE_TIMEOUT = 120.0
 _NO_BODY_STATUSES = frozenset({204, 304})
 
 
-def _reason(status: int) -> str:
-    try:
-        return http.HTTPStatus(status).phrase
-    except ValueError:
-        return "Unknown"
+_REASONS = {status.value: status.phrase for status in http.HTTPStatus}
+_date_cache: tuple[int, str] = (0, "")
+
+
+def _date_header() -> str:
+    """The ``Date`` value, formatted once per second rather than once per response."""
+    global _date_cache
+    now = int(time.time())
+    if _date_cache[0] != now:
+        _date_cache = (now, email.utils.formatdate(now, usegmt=True))
+    return _date_cache[1]
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -115,9 +122,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             return
         body = b"" if response.status in _NO_BODY_STATUSES else response.body
-        lines = [f"HTTP/1.1 {response.status} {_reason(response.status)}"]
+        lines = [f"HTTP/1.1 {response.status} {_REASONS.get(response.status, 'Unknown')}"]
         lines.extend(f"{name}: {value}" for name, value in response.headers.items() if name.lower() != "content-length")
-        lines.append(f"Date: {email.utils.formatdate(usegmt=True)}")
+        lines.append(f"Date: {_date_header()}")
         if response.status not in _NO_BODY_STATUSES:
             lines.append(f"Content-Length: {len(body)}")
         if response.fault == "truncate":
