@@ -14,7 +14,7 @@ import attrs
 from pinreset.backends import TenantBackend
 from pinreset.deploy._desired import AllUsers, DesiredState
 from pinreset.deploy._targets import resolve_groups
-from pinreset.exceptions import ConfigurationError
+from pinreset.exceptions import ConfigurationError, PinresetError
 from pinreset.models import ActionOutcome, DeviceAction, DeviceActionResult, DeviceFilter, ManagedDevice
 
 __all__ = ["SyncResult", "restart_devices", "select_devices", "sync_devices"]
@@ -125,18 +125,24 @@ def _run(
     """One result per id: duplicates dropped, ids the backend did not answer for recorded as failed."""
     wanted = set(ids)
     got: dict[str, DeviceActionResult] = {}
+    reason = "no result reported for this device; run the step again"
     if ids:
-        for result in backend.run_device_action(action, ids):
-            if result.device_id in wanted and result.device_id not in got:
-                got[result.device_id] = result
-                if progress is not None:
-                    progress(len(got), len(ids))
-    missing = [i for i in ids if i not in got]
-    for device_id in missing:
-        got[device_id] = DeviceActionResult(
-            device_id=device_id, action=action, outcome=ActionOutcome.FAILED,
-            error="no result reported for this device; run the step again",
-        )
+        try:
+            for result in backend.run_device_action(action, ids):
+                if result.device_id in wanted and result.device_id not in got:
+                    got[result.device_id] = result
+                    if progress is not None:
+                        progress(len(got), len(ids))
+        except PinresetError as exc:
+            # The bulk request gave up part way (network, throttling past every retry): the devices answered so
+            # far keep their results, every other one is recorded as failed with the cause, so a re-run with
+            # ``only_failed`` picks up exactly those.
+            reason = f"not confirmed: {exc}"
+    for device_id in ids:
+        if device_id not in got:
+            got[device_id] = DeviceActionResult(
+                device_id=device_id, action=action, outcome=ActionOutcome.FAILED, error=reason
+            )
     return tuple(got[i] for i in ids)
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from types import TracebackType
 
-from pinreset.exceptions import NotFoundError, PermissionDeniedError, PinresetError
+from pinreset.exceptions import NotFoundError, PermissionDeniedError, PinresetError, TransportError
 from pinreset.models import (
     PIN_RESET_APPS,
     ActionOutcome,
@@ -54,6 +54,7 @@ class FakeTenantBackend:
         self.writes: list[str] = []
         self.fail: dict[str, PinresetError] = {}
         self.drop_results_for: set[str] = set()
+        self.break_after: int | None = None
         self._ids = itertools.count(1)
         self._clock = itertools.count(1)
 
@@ -189,7 +190,9 @@ class FakeTenantBackend:
 
     def run_device_action(self, action: DeviceAction, device_ids: Sequence[str]) -> Iterator[DeviceActionResult]:
         self._check("run_device_action")
-        for device_id in device_ids:
+        for n, device_id in enumerate(device_ids):
+            if self.break_after is not None and n >= self.break_after:
+                raise self.fail.get("run_device_action_midway") or TransportError("connection reset")
             self.writes.append(action.value)
             if device_id in self.drop_results_for:
                 continue

@@ -102,3 +102,18 @@ def test_restart_devices_restarts_without_syncing() -> None:
     assert result.sync == ()
     assert len(result.restart) == 2
     assert backend.writes == ["rebootNow", "rebootNow"]
+
+
+def test_bulk_failure_midway_keeps_results_and_records_the_rest() -> None:
+    """When the backend gives up part way, answered devices keep their results and the rest fail with the cause."""
+    backend = FakeTenantBackend()
+    devices = backend.add_devices(5)
+    backend.break_after = 2
+    result = sync_devices(backend, DesiredState())
+    assert len(result.sync) == 5
+    assert [r.outcome for r in result.sync] == [ActionOutcome.SUCCEEDED] * 2 + [ActionOutcome.FAILED] * 3
+    assert "connection reset" in (result.sync[4].error or "")
+    backend.break_after = None
+    again = sync_devices(backend, only_failed=result)
+    assert [r.device_id for r in again.sync] == [d.id for d in devices[2:]]
+    assert again.complete
