@@ -9,7 +9,7 @@ import pytest
 
 from pinreset.remote import HostSpec, WinRMConnection
 
-HOST_COUNT = 24
+HOST_COUNT = 48
 
 
 class Lab:
@@ -62,7 +62,7 @@ def lab() -> Iterator[Lab]:
     from pinreset.emulator import Emulator
     from pinreset.emulator.winrm import WinRMHosts, joined_devices
 
-    emulator = Emulator(devices=60, seed=11)
+    emulator = Emulator(devices=100, seed=11)
     names = joined_devices(emulator.tenant, HOST_COUNT)
     with WinRMHosts(emulator.tenant, names) as hosts:
         yield Lab(emulator, hosts)
