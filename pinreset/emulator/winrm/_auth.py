@@ -108,14 +108,29 @@ class _UserFile:
         lines = []
         for creds in self._users.values():
             # Clients send the domain they were given, or none at all: accept both spellings.
-            lines.append(f"{creds.domain}:{creds.username}:{creds.password}")
-            lines.append(f":{creds.username}:{creds.password}")
+            lines.extend(_user_lines(creds))
         tmp = self._path.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write("\n".join(lines) + "\n")
         tmp.replace(self._path)
         os.environ["NTLM_USER_FILE"] = str(self._path)
+
+
+def _user_lines(creds: Credentials) -> list[str]:
+    """The credential file lines for ``creds``, with the hashes computed once.
+
+    pyspnego derives the LM and NT hashes from a plain-text line on every authentication (pure-Python DES, about
+    2 ms); the smbpasswd form carries them precomputed. The Heimdal form is the fallback should pyspnego's
+    internal hash helpers move.
+    """
+    try:
+        from spnego._ntlm_raw.crypto import lmowfv1, ntowfv1
+    except ImportError:  # pragma: no cover - depends on pyspnego's internals
+        return [f"{creds.domain}:{creds.username}:{creds.password}", f":{creds.username}:{creds.password}"]
+    lm = lmowfv1(creds.password).hex().upper()
+    nt = ntowfv1(creds.password).hex().upper()
+    return [f"{name}:1000:{lm}:{nt}:[U]:LCT-00000000" for name in (f"{creds.domain}\\{creds.username}", creds.username)]
 
 
 _USER_FILE = _UserFile()
