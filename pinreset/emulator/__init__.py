@@ -28,11 +28,11 @@ from pinreset.emulator._jwt import GRAPH_RESOURCE, Signer, TokenAuthenticator, a
 from pinreset.emulator._oauth import SignInUser
 from pinreset.emulator._router import RequestRecord, Router
 from pinreset.emulator._server import EmulatorServer
+from pinreset.emulator._throttle import ThrottleConfig
 from pinreset.emulator._tls import TlsMaterial
 from pinreset.exceptions import EmulatorError
 
 if TYPE_CHECKING:
-    from pinreset.emulator._throttle import ThrottleConfig
     from pinreset.emulator._transport import EmulatorTransport, MsalHttpClient
     from pinreset.emulator.winrm import WinRMHosts
 
@@ -43,6 +43,7 @@ __all__ = [
     "FaultConfig",
     "RegisteredApp",
     "RequestRecord",
+    "ThrottleConfig",
 ]
 
 
@@ -185,8 +186,6 @@ class Emulator:
 
     @staticmethod
     def _throttle_config(throttling: bool | ThrottleConfig) -> ThrottleConfig:
-        from pinreset.emulator._throttle import ThrottleConfig
-
         if isinstance(throttling, ThrottleConfig):
             return throttling
         return ThrottleConfig(enabled=bool(throttling))

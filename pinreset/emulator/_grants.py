@@ -11,6 +11,7 @@ import json
 import secrets
 import string
 import threading
+import urllib.parse
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -158,7 +159,7 @@ class Grants:
             resource = resource.rstrip("/") or GRAPH_RESOURCE
             if resource.lower() == GRAPH_RESOURCE_ID:
                 audience = GRAPH_RESOURCE_ID
-            elif resource.lower() not in (GRAPH_RESOURCE, base.lower()):
+            elif not _is_graph(resource, base):
                 raise IdentityError(
                     400,
                     "invalid_resource",
@@ -294,3 +295,21 @@ class Grants:
         if known:
             return known
         return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.tenant_id}/servicePrincipals/{app.client_id}"))
+
+
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def _is_graph(resource: str, base: str) -> bool:
+    """Graph's URL, or the emulator's own root under any loopback name (it serves Graph too)."""
+    if resource.lower() == GRAPH_RESOURCE:
+        return True
+    theirs, ours = urllib.parse.urlsplit(resource.lower()), urllib.parse.urlsplit(base.lower())
+    if theirs.path.strip("/") or theirs.scheme not in ("http", "https"):
+        return False
+    if theirs.netloc == ours.netloc:
+        return True
+    try:
+        return theirs.hostname in _LOOPBACK and ours.hostname in _LOOPBACK and theirs.port == ours.port
+    except ValueError:  # a malformed port
+        return False

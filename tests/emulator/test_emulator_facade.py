@@ -12,8 +12,7 @@ import msal
 import pytest
 import requests
 
-from pinreset.emulator import Emulator, FaultConfig
-from pinreset.emulator._throttle import ThrottleConfig
+from pinreset.emulator import Emulator, FaultConfig, ThrottleConfig
 from pinreset.exceptions import EmulatorError
 
 GRAPH = "https://graph.microsoft.com"

@@ -247,7 +247,8 @@ def test_emulator_url_and_guid_scopes_are_graph(stack: Stack) -> None:
     """The emulator's own URL and Graph's application id are accepted as the Graph resource."""
     admin = stack.registry.admin
     app = _confidential(stack, admin.client_id, admin.client_secret)
-    for scope in (f"{stack.url}/.default", "00000003-0000-0000-c000-000000000000/.default"):
+    localhost = stack.url.replace("127.0.0.1", "localhost")
+    for scope in (f"{stack.url}/.default", f"{localhost}/.default", "00000003-0000-0000-c000-000000000000/.default"):
         result = app.acquire_token_for_client([scope])
         assert "access_token" in result, result.get("error_description")
 
