@@ -72,6 +72,21 @@ def register(subparsers: Any) -> None:
         metavar="N",
         help="also serve N simulated WinRM hosts for the first joined devices (printed under 'winrm'; default: 0)",
     )
+    serve.add_argument(
+        "--winrm-misbehave",
+        action="append",
+        default=[],
+        metavar="HOST=MODE[,MODE…]",
+        help="make a WinRM host (device name, 0-based index or *) misbehave: refuse, reject_credentials, hang, "
+        "garbage, truncate, drop, slow[:SECONDS], no_user (repeatable)",
+    )
+    serve.add_argument(
+        "--winrm-latency",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="added latency per request on every WinRM host (default: 0)",
+    )
     serve.set_defaults(handler=_serve)
 
 
@@ -107,6 +122,12 @@ def _serve(args: argparse.Namespace) -> int:
         device_code_delay=args.device_code_delay,
         winrm_hosts=args.winrm_hosts,
     )
+    if emulator.winrm is not None:
+        from pinreset.emulator.winrm._options import apply_misbehaviours
+
+        apply_misbehaviours(emulator.winrm, args.winrm_misbehave, latency=args.winrm_latency)
+    elif args.winrm_misbehave or args.winrm_latency:
+        raise ConfigurationError("--winrm-misbehave and --winrm-latency need --winrm-hosts")
     registered = [emulator.register_app(permissions=perms, name=name) for name, perms in apps]
     emulator.start()
     try:

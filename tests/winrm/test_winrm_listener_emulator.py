@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 
@@ -60,9 +61,10 @@ def test_too_many_winrm_hosts_is_an_emulator_error() -> None:
 
 
 def test_cli_serve_prints_the_winrm_object() -> None:
-    """`pinreset emulator serve --winrm-hosts 2` prints hosts, user name, password and CA in its JSON line."""
+    """`emulator serve --winrm-hosts 2` prints hosts, user name, password and CA; --winrm-misbehave applies."""
+    command = ["emulator", "serve", "--devices", "6", "--winrm-hosts", "2", "--winrm-misbehave", "1=refuse"]
     with subprocess.Popen(
-        [sys.executable, "-m", "pinreset", "emulator", "serve", "--devices", "6", "--winrm-hosts", "2"],
+        [sys.executable, "-m", "pinreset", *command],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -71,6 +73,11 @@ def test_cli_serve_prints_the_winrm_object() -> None:
         try:
             assert process.stdout is not None
             line = json.loads(process.stdout.readline())
+            refused = line["winrm"]["hosts"][1]
+            with pytest.raises(ConnectionRefusedError):
+                socket.create_connection((refused["address"], refused["https_port"]), timeout=5).close()
+            served = line["winrm"]["hosts"][0]
+            socket.create_connection((served["address"], served["https_port"]), timeout=5).close()
         finally:
             process.terminate()
             process.wait(timeout=10)

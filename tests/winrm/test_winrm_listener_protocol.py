@@ -1,0 +1,164 @@
+"""WS-Management details: config Get, operation timeouts, faults, signals, and the auth variants."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from pinreset.emulator._tenant import Tenant
+from pinreset.emulator.winrm import SimulatedHost, WinRMHosts, joined_devices
+from pinreset.emulator.winrm._options import apply_misbehaviours
+from pinreset.exceptions import ConfigurationError
+
+from .conftest import PASSWORD, run_ps
+
+
+def _wsman(host: SimulatedHost, hosts: WinRMHosts, **kwargs: Any) -> Any:
+    from pypsrp.wsman import WSMan
+
+    return WSMan(
+        host.address,
+        port=host.https_port,
+        username=hosts.username,
+        password=PASSWORD,
+        cert_validation=hosts.ca_bundle,
+        auth="ntlm",
+        no_proxy=True,
+        **kwargs,
+    )
+
+
+def test_config_get_reports_max_envelope_size(host: SimulatedHost, hosts: WinRMHosts) -> None:
+    """update_max_payload_size reads MaxEnvelopeSizekb (500) through a WS-Transfer Get of the config."""
+    with _wsman(host, hosts) as wsman:
+        wsman.update_max_payload_size()
+        assert wsman.max_envelope_size == 500 * 1024
+
+
+def test_receive_with_nothing_to_say_faults_after_the_operation_timeout(pool: Any) -> None:
+    """A Receive that finds no data waits OperationTimeout and answers WSManFault 2150858793."""
+    from pypsrp.exceptions import WSManFaultError
+
+    with pytest.raises(WSManFaultError) as caught:
+        pool.shell.receive("stdout", timeout=1)
+    assert caught.value.code == 2150858793
+
+
+def test_unknown_shell_is_a_fault(host: SimulatedHost, hosts: WinRMHosts) -> None:
+    """Deleting a shell that does not exist is WSManFault 2150858843 (shell not found)."""
+    from pypsrp.exceptions import WSManFaultError
+    from pypsrp.wsman import SelectorSet
+
+    selectors = SelectorSet()
+    selectors.add_option("ShellId", "0B0B0B0B-0000-0000-0000-000000000000")
+    with _wsman(host, hosts) as wsman, pytest.raises(WSManFaultError) as caught:
+        wsman.delete("http://schemas.microsoft.com/wbem/wsman/1/windows/shell/cmd", selector_set=selectors)
+    assert caught.value.code == 2150858843
+
+
+def test_stop_and_close_leave_the_pool_usable(pool: Any, host: SimulatedHost) -> None:
+    """ctrl_c and Terminate signals are accepted; the pool runs the next pipeline and the shell count stays low."""
+    from pypsrp.powershell import PowerShell
+
+    ps = PowerShell(pool)
+    ps.add_cmdlet("Get-CimInstance").add_parameter("ClassName", "Win32_OperatingSystem")
+    ps.begin_invoke()
+    ps.stop()
+    output, _, had_errors = run_ps(pool, [("Get-CimInstance", [("ClassName", "Win32_ComputerSystem")])])
+    assert not had_errors
+    assert output[0].extended_properties["Name"] == host.device_name
+    assert len(host.shells) == 1
+
+
+def test_pool_and_shells_are_removed_on_close(host: SimulatedHost, hosts: WinRMHosts) -> None:
+    """Delete removes the runspace pool from the host."""
+    from pypsrp.powershell import RunspacePool
+
+    before = len(host.shells)
+    with _wsman(host, hosts) as wsman, RunspacePool(wsman) as pool:
+        assert len(host.shells) == before + 1
+        assert pool.is_alive()
+    assert len(host.shells) == before
+
+
+def test_ntlm_with_a_bare_user_name(host: SimulatedHost, hosts: WinRMHosts) -> None:
+    """The account also authenticates without its domain prefix."""
+    from pypsrp.client import Client
+
+    client = Client(
+        host.address,
+        port=host.https_port,
+        username=hosts.credentials.username,
+        password=PASSWORD,
+        cert_validation=hosts.ca_bundle,
+        auth="ntlm",
+        no_proxy=True,
+    )
+    assert client.execute_cmd("hostname")[0] == f"{host.device_name}\r\n"
+
+
+def test_certificate_is_verified_against_the_ca(host: SimulatedHost, hosts: WinRMHosts) -> None:
+    """Without the hosts' CA the TLS handshake fails: verification is real."""
+    import requests
+    from pypsrp.client import Client
+
+    client = Client(
+        host.address,
+        port=host.https_port,
+        username=hosts.username,
+        password=PASSWORD,
+        cert_validation=True,
+        auth="basic",
+        no_proxy=True,
+    )
+    with pytest.raises(requests.exceptions.SSLError):
+        client.execute_cmd("hostname")
+
+
+@pytest.fixture(scope="module")
+def http_hosts(tenant: Tenant) -> Iterator[WinRMHosts]:
+    """HTTP-only hosts that accept Basic over plain HTTP (a test opt-in)."""
+    with WinRMHosts(
+        tenant, joined_devices(tenant, 1), password=PASSWORD, https=False, allow_basic_http=True, workers=4
+    ) as served:
+        yield served
+
+
+def test_basic_over_http_only_when_allowed(http_hosts: WinRMHosts) -> None:
+    """With allow_basic_http, Basic over HTTP (encryption='never') works; the HTTPS port does not exist."""
+    from pypsrp.client import Client
+
+    host = http_hosts.hosts[0]
+    assert (host.https_port, http_hosts.ca_bundle) == (0, None)
+    client = Client(
+        host.address,
+        port=host.http_port,
+        ssl=False,
+        encryption="never",
+        auth="basic",
+        username=http_hosts.username,
+        password=PASSWORD,
+        no_proxy=True,
+    )
+    assert client.execute_cmd("dsregcmd /status")[2] == 0
+
+
+def test_misbehaviour_settings_from_text(hosts: WinRMHosts) -> None:
+    """HOST=MODE settings address hosts by name, index or *; bad settings are ConfigurationErrors."""
+    first, second = hosts.hosts[0], hosts.hosts[1]
+    try:
+        apply_misbehaviours(hosts, [f"{first.device_name.lower()}=garbage,slow:0.01", "1=no_user"])
+        assert first.faults == {"garbage", "slow"}
+        assert first.latency == 0.01
+        assert second.faults == {"no_user"}
+        for bad in ["nohost", "9=hang", "0=explode", "0=slow:soon", "ghost=hang"]:
+            with pytest.raises(ConfigurationError):
+                apply_misbehaviours(hosts, [bad])
+        with pytest.raises(ConfigurationError):
+            apply_misbehaviours(hosts, [], latency=-1)
+    finally:
+        for host in (first, second):
+            for mode in list(host.faults):
+                host.misbehave(mode, False)
