@@ -195,16 +195,35 @@ def split_sections(text: str) -> Layout:
 
         # Everything else: markdown and quoting around key lines, the legacy layout, keys before any title.
         first = s[0]
+        unwrapped = s
         if first == "-" or first == "=" or first == "*":
-            if not s.strip("-="):
-                last_key = None  # a rule drawn without "+"
+            if not s.strip("+-="):
+                last_key = None  # a rule drawn without "+", or the tail of a truncated one
                 continue
             if s[1:2] == " ":
                 s = s[2:].lstrip()  # a markdown list item ("- Key : value")
         elif first == ">":
             s = s.lstrip("> ")  # a quoted paste ("> Key : value")
         elif first == "`":
+            if s.startswith("```"):
+                other.append(s)  # a markdown fence
+                last_key = None
+                continue
             s = s.strip("`").strip()  # inline code around a key line
+
+        if s is not unwrapped and s[:1] in ("+", "|"):
+            # Structure revealed by removing a quote or list prefix ("> | User State |").
+            if not s.strip("+-="):
+                last_key = None
+                continue
+            title, is_known = _title_line(s)
+            if title:
+                known = known or is_known
+                if title in sections:
+                    title = _unique(sections, title)
+                current = sections[title] = {}
+                last_key = None
+                continue
 
         pair = _key_line(s)
         if pair is not None:
