@@ -359,24 +359,44 @@ class Emulator:
             try:
                 server.start()
             except OSError as exc:
+                self._release_tls()
                 raise EmulatorError(f"cannot listen on {self._host}:{self._port}: {exc.strerror or exc}") from None
             self._server = server
             self._port = server.port  # a restart reuses the port
-            for service in self._services:
-                service.start(self)
+            started: list[EmulatedService] = []
+            try:
+                for service in self._services:
+                    service.start(self)
+                    started.append(service)
+            except BaseException:
+                # All or nothing: a service that cannot start leaves nothing running behind.
+                for service in reversed(started):
+                    service.stop()
+                self._stop_server()
+                raise
             return self
 
     def stop(self) -> None:
-        """Stop the services and the server, and delete the TLS files."""
+        """Stop the services and the server, and delete the TLS files (nothing happens when not running)."""
         with self._lock:
-            for service in reversed(self._services):
-                service.stop()
-            if self._server is not None:
-                self._server.stop()
-                self._server = None
-            if self._tls is not None:
-                self._tls.cleanup()
-                self._tls = None
+            if self._server is None:
+                return
+            try:
+                for service in reversed(self._services):
+                    service.stop()
+            finally:
+                self._stop_server()
+
+    def _stop_server(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        self._release_tls()
+
+    def _release_tls(self) -> None:
+        if self._tls is not None:
+            self._tls.cleanup()
+            self._tls = None
 
     def __enter__(self) -> Emulator:
         return self.start()

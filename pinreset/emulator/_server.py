@@ -32,6 +32,7 @@ _MAX_BODY = 64 * 1024 * 1024
 _HANDSHAKE_TIMEOUT = 10.0
 _IDLE_TIMEOUT = 120.0
 _NO_BODY_STATUSES = frozenset({204, 304})
+_FRAMING = frozenset({"content-length", "date", "connection", "transfer-encoding"})  # the server writes these
 
 
 _REASONS = {status.value: status.phrase for status in http.HTTPStatus}
@@ -123,7 +124,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         body = b"" if response.status in _NO_BODY_STATUSES else response.body
         lines = [f"HTTP/1.1 {response.status} {_REASONS.get(response.status, 'Unknown')}"]
-        lines.extend(f"{name}: {value}" for name, value in response.headers.items() if name.lower() != "content-length")
+        lines.extend(f"{name}: {value}" for name, value in response.headers.items() if name.lower() not in _FRAMING)
         lines.append(f"Date: {_date_header()}")
         if response.status not in _NO_BODY_STATUSES:
             lines.append(f"Content-Length: {len(body)}")

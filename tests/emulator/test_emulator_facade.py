@@ -259,3 +259,37 @@ def test_a_dropped_create_may_still_have_happened() -> None:
     assert len(found["value"]) == 1
     assert emu.requests[0].status == 0
     assert emu.requests[0].fault == "drop"
+
+
+class _Broken:
+    """A service that cannot start."""
+
+    def start(self, emulator: Any) -> None:
+        raise RuntimeError("no")
+
+    def stop(self) -> None:
+        raise AssertionError("a service that never started is not stopped")
+
+    def env(self) -> Mapping[str, str]:
+        return {}
+
+
+def test_a_service_that_fails_to_start_leaves_nothing_running() -> None:
+    """If an added service cannot start, the server is stopped again and its TLS files are removed."""
+    recorder = _Recorder()
+    emu = Emulator(devices=1)
+    emu.add_service(recorder)
+    emu.add_service(_Broken())
+    with pytest.raises(RuntimeError):
+        emu.start()
+    assert not emu.running
+    assert recorder.events[-1] == "stop"
+    emu.stop()  # stopping a stopped emulator is harmless
+
+
+def test_busy_port_is_an_emulator_error() -> None:
+    """A port already in use gives an EmulatorError naming the address, not an OSError."""
+    with Emulator(devices=1) as first:
+        port = int(first.graph_url.rsplit(":", 1)[1])
+        with pytest.raises(EmulatorError, match=f"cannot listen on 127.0.0.1:{port}"):
+            Emulator(devices=1, port=port).start()
