@@ -27,7 +27,6 @@ from pinreset.emulator._odata import (
 __all__ = ["Ctx", "Page", "Route", "collection", "dict_lookup", "entity", "no_content", "query_option"]
 
 T = TypeVar("T")
-JSON_TYPE = "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8"
 
 
 @attrs.frozen

@@ -287,3 +287,15 @@ def test_device_facts_lookup_and_unknown(make_app: Any) -> None:
     assert tenant.device_facts(device.azure_ad_device_id) == by_name
     with pytest.raises(GraphProblem):
         tenant.device_facts("NOPE")
+
+
+def test_device_json_matches_the_property_table(make_app: Any) -> None:
+    """The spelled-out device serialisation agrees with the property table used by $filter."""
+    from pinreset.emulator._deviceops import DEVICE_PROPERTIES
+
+    tenant, _ = make_app(devices=8)
+    for device in tenant.devices.values():
+        for beta in (False, True):
+            expected = {name: tenant.device_property(device, name, beta=True)
+                        for name, (_, beta_only) in DEVICE_PROPERTIES.items() if beta or not beta_only}
+            assert tenant.device_json(device, beta=beta) == expected
