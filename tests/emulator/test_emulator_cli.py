@@ -152,3 +152,23 @@ def test_bad_option_is_one_clear_line(tmp_path: Path) -> None:
     assert result.stdout == ""
     assert result.stderr.strip().count("\n") == 0
     assert "--fault-rate" in result.stderr
+
+
+def test_busy_port_is_one_clear_line(tmp_path: Path) -> None:
+    """Serving on a port that is taken fails with one line naming the address and the error exit code."""
+    process, line = _start(tmp_path)
+    try:
+        port = line["graph_url"].rsplit(":", 1)[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "pinreset", "emulator", "serve", "--port", port],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    finally:
+        _finish(process)
+    assert result.returncode == 3
+    assert result.stdout == ""
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr
