@@ -119,6 +119,7 @@ class _MsalCredential:
         self.ca_bundle = ca_bundle
         self.cache = cache
         self._app: Any = None
+        self._session: Any = None
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -127,10 +128,23 @@ class _MsalCredential:
             f"authority={self.authority!r})"
         )
 
+    def close(self) -> None:
+        """Close the sign-in connections (the credential still works afterwards, on new connections)."""
+        session = self._session
+        if session is not None:
+            session.close()
+
+    def __enter__(self) -> _MsalCredential:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def _msal_kwargs(self) -> dict[str, Any]:
+        self._session = msal_session(self.ca_bundle, self.authority_host)
         kwargs: dict[str, Any] = {
             "authority": self.authority,
-            "http_client": msal_session(self.ca_bundle, self.authority_host),
+            "http_client": self._session,
             # A host msal does not know (a proxy, the emulator) cannot be validated against Microsoft's list.
             "instance_discovery": self.authority_host in KNOWN_AUTHORITY_HOSTS,
         }

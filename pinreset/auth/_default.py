@@ -97,6 +97,10 @@ class DefaultCredential:
     def __repr__(self) -> str:
         return f"DefaultCredential({self.credential!r}, graph_url={self.graph_url!r})"
 
+    def close(self) -> None:
+        """Close the sign-in connections."""
+        self.credential.close()
+
     def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
         """An access token for ``scopes`` from the configured credential (see its ``get_token``)."""
         return self.credential.get_token(*scopes, **kwargs)

@@ -39,7 +39,19 @@ __all__ = ["GraphBackend"]
 _SP_SELECT = "id,appId,displayName,accountEnabled,appOwnerOrganizationId"
 _SP_CHUNK = 10  # appIds per `or` filter: well under Graph's limit on clauses in one filter
 _CLIENT_OPTIONS = frozenset(
-    {"timeout", "max_retries", "deadline", "user_agent", "pacing", "retry_policy", "scopes", "clock", "sleep", "rng"}
+    {
+        "timeout",
+        "max_retries",
+        "deadline",
+        "user_agent",
+        "pacing",
+        "retry_policy",
+        "scopes",
+        "clock",
+        "sleep",
+        "rng",
+        "close_credential",
+    }
 )
 
 
@@ -118,6 +130,7 @@ class GraphBackend:
         client_options = {k: overrides.pop(k) for k in list(overrides) if k in _CLIENT_OPTIONS}
         transport = overrides.pop("transport", None)
         credential = DefaultCredential(environ=environ, **overrides)
+        client_options.setdefault("close_credential", True)  # the backend made it, so the backend closes it
         return cls.connect(
             credential=credential,
             cloud=credential.cloud,

@@ -7,7 +7,7 @@ the longest ``Retry-After`` among them, and returns exactly one result per reque
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -136,13 +136,26 @@ def _units(requests: Sequence[BatchRequest]) -> list[list[BatchRequest]]:
     return units
 
 
-def _chunks(units: list[list[BatchRequest]]) -> list[list[BatchRequest]]:
-    chunks: list[list[BatchRequest]] = []
+def _paced_chunks(client: GraphClient, version: str, units: list[list[BatchRequest]]) -> Iterator[list[BatchRequest]]:
+    """Pack units into batches of up to 20, counting each inner request against the pacer.
+
+    Intune throttles every inner request on its own, so a batch must not carry more requests than the pacer
+    allows *now*: when the next request would have to wait, the batch gathered so far is sent first (the
+    generator yields it) and the wait happens before the next batch.
+    """
+    pacer = client.pacer
+    chunk: list[BatchRequest] = []
     for unit in units:
-        if not chunks or len(chunks[-1]) + len(unit) > MAX_BATCH:
-            chunks.append([])
-        chunks[-1].extend(unit)
-    return chunks
+        must_wait = pacer is not None and pacer.wait_time(unit[0].method, f"/{version}{unit[0].url}") > 0
+        if chunk and (len(chunk) + len(unit) > MAX_BATCH or must_wait):
+            yield chunk
+            chunk = []
+        if pacer is not None:
+            for req in unit:
+                pacer.acquire(req.method, f"/{version}{req.url}")
+        chunk.extend(unit)
+    if chunk:
+        yield chunk
 
 
 def _send_chunk(
@@ -153,8 +166,6 @@ def _send_chunk(
     for req in chunk:
         # A dependency that already succeeded in an earlier round is not resent; drop it from dependsOn.
         payload.append(req.payload([d for d in req.depends_on if d in ids]))
-        if client.pacer is not None:
-            client.pacer.acquire(req.method, f"/{version}{req.url}")
     try:
         responses = client.post_batch(version, payload, idempotent=all(r.repeatable for r in chunk))
     except (AuthenticationError, DeadlineExceededError):
@@ -209,7 +220,7 @@ def run_batch(client: GraphClient, requests: Sequence[BatchRequest], *, version:
     round_no = 0
     while pending:
         answers: dict[str, BatchResult] = {}
-        for chunk in _chunks(_units(pending)):
+        for chunk in _paced_chunks(client, version, _units(pending)):
             answers.update(_send_chunk(client, version, chunk, final))
         for req in pending:
             attempts[req.id] += 1

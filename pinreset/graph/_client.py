@@ -122,6 +122,7 @@ class GraphClient:
         clock: monotonic seconds, for deadlines and pacing (injectable for tests).
         sleep: how to wait (injectable for tests).
         rng: randomness for jitter (injectable for tests).
+        close_credential: close the credential (its sign-in connections) in :meth:`close`.
     """
 
     def __init__(
@@ -141,7 +142,10 @@ class GraphClient:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
+        close_credential: bool = False,
     ) -> None:
+        self._credential = credential
+        self._close_credential = close_credential
         self.graph_url = graph_url.rstrip("/")
         self._origin = httpx.URL(self.graph_url)
         self.scopes = tuple(scopes) if scopes else (f"{self.graph_url}/.default",)
@@ -171,8 +175,11 @@ class GraphClient:
         return f"GraphClient(graph_url={self.graph_url!r})"
 
     def close(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pool (and the credential's, when this client owns it)."""
         self._http.close()
+        close = getattr(self._credential, "close", None)
+        if self._close_credential and callable(close):
+            close()
 
     def __enter__(self) -> GraphClient:
         return self

@@ -120,17 +120,29 @@ class Pacer:
             self._windows[(family, False)] = SlidingWindow(limit.total, limit.window)
         self.waited = 0.0  # total seconds spent waiting, for benchmarks and logs
 
+    def _windows_for(self, method: str, url: str) -> list[SlidingWindow]:
+        family = service_family(url)
+        if family is None or (family, False) not in self._windows:
+            return []
+        write = method.upper() in ("POST", "PUT", "PATCH", "DELETE")
+        return [self._windows[(family, False)]] + ([self._windows[(family, True)]] if write else [])
+
+    def wait_time(self, method: str, url: str) -> float:
+        """Seconds :meth:`acquire` would wait now for this request (nothing is counted)."""
+        windows = self._windows_for(method, url)
+        with self._lock:
+            now = self._clock()
+            return max((w.wait_time(now) for w in windows), default=0.0)
+
     def acquire(self, method: str, url: str) -> float:
         """Wait until a ``method`` request to ``url`` may be sent, then count it.
 
         Returns:
             Seconds waited.
         """
-        family = service_family(url)
-        if family is None or (family, False) not in self._windows:
+        windows = self._windows_for(method, url)
+        if not windows:
             return 0.0
-        write = method.upper() in ("POST", "PUT", "PATCH", "DELETE")
-        windows = [self._windows[(family, False)]] + ([self._windows[(family, True)]] if write else [])
         waited = 0.0
         with self._lock:
             while True:

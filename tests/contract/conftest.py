@@ -54,11 +54,14 @@ def inprocess_emulator() -> Emulator:
 
 
 def _https_backend(emu: Emulator, client_id: str, secret: str | None) -> GraphBackend:
+    """A Graph backend signed in with msal over the real server; it closes its credential."""
     assert secret is not None
     credential = ClientSecretCredential(
         emu.tenant_id, client_id, secret, authority_host=emu.authority_host, ca_bundle=emu.ca_bundle
     )
-    return GraphBackend.connect(credential=credential, graph_url=emu.graph_url, ca_bundle=emu.ca_bundle)
+    return GraphBackend.connect(
+        credential=credential, graph_url=emu.graph_url, ca_bundle=emu.ca_bundle, close_credential=True
+    )
 
 
 def _inprocess_backend(emu: Emulator, client_id: str, _secret: str | None) -> GraphBackend:
