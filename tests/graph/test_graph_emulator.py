@@ -18,7 +18,6 @@ from pinreset.exceptions import TransportError
 from pinreset.graph import FamilyLimit, GraphClient, Pacer
 from pinreset.models import ActionOutcome, AllUsersTarget, DeviceAction, DeviceFilter, PolicyKind, PolicySpec
 
-
 WRITABLE = (PolicyKind.SETTINGS_CATALOG, PolicyKind.IDENTITY_PROTECTION, PolicyKind.CUSTOM_OMA_URI)
 
 
