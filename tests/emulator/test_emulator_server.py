@@ -283,3 +283,14 @@ def test_tls_files_are_private_and_cover_loopback(tls: TlsMaterial) -> None:
     assert set(tls.names) >= {"127.0.0.1", "localhost", "::1"}
     context = tls.client_context()
     assert context.verify_mode == ssl.CERT_REQUIRED
+
+
+def test_slow_faults_answer_correctly_and_identity_faults_are_opt_in() -> None:
+    """A slow fault still answers the request (and is logged as slow); include_identity extends faults to sign-in."""
+    router = _router(FaultConfig(rate=1.0, kinds={"slow": 1.0}, slow_seconds=0.05, include_identity=True))
+    answer = router.handle(Request("GET", f"/{TENANT}/v2.0/.well-known/openid-configuration", headers={"host": "h"}))
+    assert answer.status == 200
+    assert answer.json()["issuer"] == f"https://h/{TENANT}/v2.0"
+    record = router.log[-1]
+    assert (record.service, record.fault) == ("identity", "slow")
+    assert record.duration >= 0.05
