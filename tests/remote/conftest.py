@@ -52,7 +52,11 @@ class Lab:
     def make_ready(self, host: Any) -> None:
         """Give the host's device the recorded policy, the restart and the user's recovery key."""
         self.tenant.set_device_state(
-            host.device_name, pin_recovery_policy=True, pin_recovery_key_created=True, restarted_since_policy=True
+            host.device_name,
+            pin_recovery_policy=True,
+            pin_recovery_key_created=True,
+            restarted_since_policy=True,
+            ngc_set=True,
         )
 
 

@@ -25,7 +25,7 @@ def test_ok_reads_the_signed_in_users_own_state_labelled_as_such(lab: Any) -> No
     lab.make_ready(host)
     result = check_device(spec, connection=lab.connection(), deadline=20)
     assert result.outcome is Outcome.OK, result.error
-    assert result.readiness is Readiness.READY
+    assert result.readiness is Readiness.READY, (result.users, host.facts())
     user = result.users[0]
     assert user.sid == host.user().sid
     assert user.can_reset == "DestructiveAndNonDestructive"
