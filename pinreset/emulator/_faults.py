@@ -24,6 +24,7 @@ from collections.abc import Mapping
 import attrs
 
 from pinreset.emulator._http import Response
+from pinreset.exceptions import ConfigurationError
 
 __all__ = ["FaultConfig", "FaultDecision", "FaultInjector", "graph_server_error"]
 
@@ -39,7 +40,7 @@ _ERROR_CODES = {
 
 def _check_rate(_instance: object, attribute: attrs.Attribute[float], value: float) -> None:
     if not 0.0 <= value <= 1.0:
-        raise ValueError(f"{attribute.name} must be between 0 and 1, not {value!r}")
+        raise ConfigurationError(f"{attribute.name} must be between 0 and 1, not {value!r}")
 
 
 def _check_kinds(
@@ -47,9 +48,9 @@ def _check_kinds(
 ) -> None:
     unknown = set(value) - set(FAULT_KINDS)
     if unknown:
-        raise ValueError(f"unknown fault kinds {sorted(unknown)}; choose from {list(FAULT_KINDS)}")
+        raise ConfigurationError(f"unknown fault kinds {sorted(unknown)}; choose from {list(FAULT_KINDS)}")
     if any(w < 0 for w in value.values()) or not any(w > 0 for w in value.values()):
-        raise ValueError("fault weights must be non-negative and not all zero")
+        raise ConfigurationError("fault weights must be non-negative and not all zero")
 
 
 @attrs.frozen(kw_only=True)

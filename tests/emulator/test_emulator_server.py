@@ -23,6 +23,7 @@ from pinreset.emulator._router import Router
 from pinreset.emulator._server import EmulatorServer
 from pinreset.emulator._tls import TlsMaterial
 from pinreset.emulator._transport import EmulatorTransport, MsalHttpClient
+from pinreset.exceptions import ConfigurationError
 
 TENANT = "0b4f6c8e-1a2b-4c3d-8e9f-112233445566"
 
@@ -219,10 +220,10 @@ def test_fault_decisions_are_reproducible_and_near_the_rate() -> None:
 
 
 def test_fault_config_rejects_nonsense() -> None:
-    """Rates outside [0, 1] and unknown kinds are refused."""
-    with pytest.raises(ValueError, match="between 0 and 1"):
+    """Rates outside [0, 1] and unknown kinds are refused with a ConfigurationError."""
+    with pytest.raises(ConfigurationError, match="between 0 and 1"):
         FaultConfig(rate=1.5)
-    with pytest.raises(ValueError, match="unknown fault kinds"):
+    with pytest.raises(ConfigurationError, match="unknown fault kinds"):
         FaultConfig(kinds={"meteor": 1.0})
 
 
