@@ -126,6 +126,7 @@ class DeviceOps(TenantBase):
         last_sync = iso(device.last_sync)
         enrolled = device.enrolled
         result = {
+            "@odata.type": "#microsoft.graph.managedDevice",
             "id": device.id,
             "userId": device.user_id or "",
             "deviceName": device.device_name,

@@ -296,6 +296,7 @@ def test_device_json_matches_the_property_table(make_app: Any) -> None:
     tenant, _ = make_app(devices=8)
     for device in tenant.devices.values():
         for beta in (False, True):
-            expected = {name: tenant.device_property(device, name, beta=True)
-                        for name, (_, beta_only) in DEVICE_PROPERTIES.items() if beta or not beta_only}
+            expected = {"@odata.type": "#microsoft.graph.managedDevice"}
+            expected.update({name: tenant.device_property(device, name, beta=True)
+                             for name, (_, beta_only) in DEVICE_PROPERTIES.items() if beta or not beta_only})
             assert tenant.device_json(device, beta=beta) == expected
