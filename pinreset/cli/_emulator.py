@@ -11,6 +11,7 @@ Logs, if any, go to stderr. SIGINT and SIGTERM stop the server cleanly (exit 0).
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import signal
 import sys
@@ -97,6 +98,15 @@ def _parse_app(spec: str) -> tuple[str, list[str]]:
     return name.strip(), [p.strip() for p in permissions.split(",") if p.strip()]
 
 
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def _serve(args: argparse.Namespace) -> int:
     from pinreset.emulator import Emulator, FaultConfig
 
@@ -129,6 +139,12 @@ def _serve(args: argparse.Namespace) -> int:
     elif args.winrm_misbehave or args.winrm_latency:
         raise ConfigurationError("--winrm-misbehave and --winrm-latency need --winrm-hosts")
     registered = [emulator.register_app(permissions=perms, name=name) for name, perms in apps]
+    if not _is_loopback(args.host):
+        print(
+            f"pinreset: warning: serving on {args.host}, not a loopback address: anyone who can reach it can sign in "
+            "with the printed credentials",
+            file=sys.stderr,
+        )
     emulator.start()
     try:
         line = emulator.describe()
