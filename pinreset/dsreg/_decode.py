@@ -36,6 +36,11 @@ def _utf16_without_bom(data: bytes) -> str | None:
     return None
 
 
+def _drop_cut_character(text: str) -> str:
+    # A capture cut in the middle of a character ends in one replacement character: drop it.
+    return text[:-1] if text.endswith("\ufffd") else text
+
+
 def decode_output(data: bytes, *, encoding: str | None = None) -> str:
     """Decode captured dsregcmd output.
 
@@ -57,10 +62,10 @@ def decode_output(data: bytes, *, encoding: str | None = None) -> str:
             raise DsregParseError(f"unknown encoding {encoding!r}") from exc
     for bom, codec in _BOMS:
         if data.startswith(bom):
-            return data[len(bom) :].decode(codec, errors="replace")
+            return _drop_cut_character(data[len(bom) :].decode(codec, errors="replace"))
     utf16 = _utf16_without_bom(data)
     if utf16 is not None:
-        return data.decode(utf16, errors="replace")
+        return _drop_cut_character(data.decode(utf16, errors="replace"))
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
