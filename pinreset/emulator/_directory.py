@@ -27,6 +27,11 @@ def is_guid(value: object) -> bool:
     return isinstance(value, str) and bool(_GUID.match(value))
 
 
+def _check_object_id(key: str) -> None:
+    if not is_guid(key):
+        raise bad_request(f"Invalid object identifier '{key}'.", code="Request_BadRequest")
+
+
 class DirectoryOps(TenantBase):
     """Organization, users, groups, service principals and delegated permission grants."""
 
@@ -84,7 +89,8 @@ class DirectoryOps(TenantBase):
             return [g.to_graph() for g in self.groups.values()]
 
     def get_group(self, group_id: str) -> dict[str, Any]:
-        """One group; 404 when absent."""
+        """One group; 400 for an id that is not a GUID, 404 when absent."""
+        _check_object_id(group_id)
         with self.lock:
             group = self.groups.get(group_id)
             if group is None:
@@ -93,6 +99,7 @@ class DirectoryOps(TenantBase):
 
     def group_members(self, group_id: str) -> list[dict[str, Any]]:
         """The members of a group (users, each with ``@odata.type``)."""
+        _check_object_id(group_id)
         with self.lock:
             group = self.groups.get(group_id)
             if group is None:
@@ -169,7 +176,8 @@ class DirectoryOps(TenantBase):
             return [copy.deepcopy(sp) for sp in self.service_principals.values()]
 
     def get_service_principal(self, sp_id: str) -> dict[str, Any]:
-        """One service principal by object id; 404 when absent."""
+        """One service principal by object id; 400 for an id that is not a GUID, 404 when absent."""
+        _check_object_id(sp_id)
         with self.lock:
             sp = self.service_principals.get(sp_id)
             if sp is None:
@@ -254,6 +262,7 @@ class DirectoryOps(TenantBase):
         """``PATCH /servicePrincipals/{id}``: change writable properties."""
         if not isinstance(body, dict):
             raise bad_request("The request body must be a JSON object.", code="Request_BadRequest")
+        _check_object_id(sp_id)
         with self.lock:
             sp = self.service_principals.get(sp_id)
             if sp is None:
@@ -267,6 +276,7 @@ class DirectoryOps(TenantBase):
 
     def delete_service_principal(self, sp_id: str) -> None:
         """``DELETE /servicePrincipals/{id}``; the grants of the service principal go with it."""
+        _check_object_id(sp_id)
         with self.lock:
             if self.service_principals.pop(sp_id, None) is None:
                 raise not_found(sp_id, directory=True)

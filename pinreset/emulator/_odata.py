@@ -9,7 +9,7 @@ whose properties are computed on demand. Grammar (precedence low to high)::
     unary  := 'not' unary | cmp
     cmp    := value (('eq'|'ne'|'gt'|'ge'|'lt'|'le') value | 'in' '(' value (',' value)* ')')?
     value  := '(' expr ')' | func '(' expr (',' expr)* ')' | literal | path
-    func   := startswith | endswith | contains | tolower | toupper
+    func   := startswith | endswith | contains | tolower | toupper | isof
     literal:= 'string' (quote doubled) | number | true | false | null | GUID | DateTimeOffset
 
 String comparisons ignore case, as the directory does.
@@ -46,7 +46,7 @@ _TOKEN = re.compile(
     re.VERBOSE,
 )
 _COMPARE = {"eq", "ne", "gt", "ge", "lt", "le"}
-_FUNCTIONS = {"startswith", "endswith", "contains", "tolower", "toupper"}
+_FUNCTIONS = {"startswith", "endswith", "contains", "tolower", "toupper", "isof"}
 # Operators and functions the directory accepts only as advanced queries (ConsistencyLevel: eventual + $count).
 ADVANCED = frozenset({"ne", "not", "endswith", "contains"})
 
@@ -228,6 +228,9 @@ class _Parser:
             return lambda r: lookup(r, path)
         raise self._error(f"unexpected '{text}'")
 
+    def _isof(self, args: list[Predicate]) -> Predicate:
+        return _isof_factory(self.lookup, args)
+
     def function(self, name: str) -> Predicate:
         if name not in _FUNCTIONS:
             raise FilterError(f"Invalid filter clause: unsupported function '{name}'.")
@@ -238,6 +241,8 @@ class _Parser:
             self.index += 1
             args.append(self.expr())
         self._expect(")")
+        if name == "isof":
+            return self._isof(args)
         arity = 1 if name in ("tolower", "toupper") else 2
         if len(args) != arity:
             raise FilterError(f"Invalid filter clause: {name} takes {arity} argument(s).")
@@ -258,6 +263,18 @@ class _Parser:
             return needle in subject
 
         return text_test
+
+
+def _type_name(value: Any) -> str:
+    return str(value or "").lstrip("#").lower()
+
+
+def _isof_factory(lookup: Lookup, args: list[Predicate]) -> Predicate:
+    """``isof('microsoft.graph.x')`` tests the record's ``@odata.type`` (with or without the ``#``)."""
+    if len(args) != 1:
+        raise FilterError("Invalid filter clause: isof takes the type name as its only argument.")
+    wanted = args[0]
+    return lambda r: _type_name(lookup(r, ("@odata.type",))) == _type_name(wanted(r))
 
 
 def parse_filter(text: str, lookup: Lookup) -> ParsedFilter:

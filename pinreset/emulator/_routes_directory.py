@@ -16,7 +16,6 @@ if TYPE_CHECKING:
 
 __all__ = ["DIRECTORY_ROUTES"]
 
-_GUID = r"([0-9a-fA-F-]{36})"
 _KEY = r"([^/]+)"
 
 
@@ -157,14 +156,14 @@ DIRECTORY_ROUTES: list[Route] = [
     Route("List user memberOf", "GET", rf"users/{_KEY}/memberOf", user_member_of, "groups.read", _D),
     Route("List groups", "GET", r"groups", list_groups, "groups.read", _D),
     Route("Count groups", "GET", r"groups/\$count", count_groups, "groups.read", _D),
-    Route("Get group", "GET", rf"groups/{_GUID}", get_group, "groups.read", _D),
-    Route("List group members", "GET", rf"groups/{_GUID}/members", group_members, "groups.read", _D),
+    Route("Get group", "GET", rf"groups/{_KEY}", get_group, "groups.read", _D),
+    Route("List group members", "GET", rf"groups/{_KEY}/members", group_members, "groups.read", _D),
     Route("List servicePrincipals", "GET", r"servicePrincipals", list_sps, "servicePrincipals.read", _D),
     Route("Count servicePrincipals", "GET", r"servicePrincipals/\$count", count_sps, "servicePrincipals.read", _D),
     Route("Create servicePrincipal", "POST", r"servicePrincipals", create_sp, "servicePrincipals.write", _D),
-    Route("Get servicePrincipal", "GET", rf"servicePrincipals/{_GUID}", get_sp, "servicePrincipals.read", _D),
-    Route("Update servicePrincipal", "PATCH", rf"servicePrincipals/{_GUID}", patch_sp, "servicePrincipals.write", _D),
-    Route("Delete servicePrincipal", "DELETE", rf"servicePrincipals/{_GUID}", delete_sp, "servicePrincipals.write", _D),
+    Route("Get servicePrincipal", "GET", rf"servicePrincipals/{_KEY}", get_sp, "servicePrincipals.read", _D),
+    Route("Update servicePrincipal", "PATCH", rf"servicePrincipals/{_KEY}", patch_sp, "servicePrincipals.write", _D),
+    Route("Delete servicePrincipal", "DELETE", rf"servicePrincipals/{_KEY}", delete_sp, "servicePrincipals.write", _D),
     Route("Get servicePrincipal by appId", "GET", r"servicePrincipals\(appId='([^']*)'\)", get_sp_by_app,
           "servicePrincipals.read", _D),
     Route("Upsert servicePrincipal", "PATCH", r"servicePrincipals\(appId='([^']*)'\)", upsert_sp,

@@ -191,3 +191,12 @@ def test_read_permission_does_not_allow_writes(make_app: Any, call: Any) -> None
     body = {"@odata.type": "#microsoft.graph.windows10CustomConfiguration", "displayName": "p"}
     assert call(app, "GET", "/beta/deviceManagement/deviceConfigurations").status == 200
     assert call(app, "POST", "/beta/deviceManagement/deviceConfigurations", body).status == 403
+
+
+def test_object_id_must_be_a_guid(make_app: Any, call: Any, error_code: Any) -> None:
+    """A group or service principal id that is not a GUID is 400 Request_BadRequest."""
+    _, app = make_app()
+    for url in ("/v1.0/groups/not-a-guid", "/v1.0/servicePrincipals/not-a-guid"):
+        response = call(app, "GET", url)
+        assert response.status == 400
+        assert error_code(response) == "Request_BadRequest"

@@ -183,3 +183,14 @@ def test_orderby(make_app: Any, call: Any) -> None:
     names = [d["deviceName"] for d in
              call(app, "GET", "/v1.0/deviceManagement/managedDevices?$orderby=deviceName desc").json()["value"]]
     assert names == sorted(names, key=str.lower, reverse=True)
+
+
+def test_isof_filters_by_odata_type(make_app: Any, call: Any) -> None:
+    """isof('microsoft.graph.…') keeps the profiles of that derived type."""
+    _, app = make_app()
+    url = "/beta/deviceManagement/deviceConfigurations"
+    call(app, "POST", url, {"@odata.type": "#microsoft.graph.windows10CustomConfiguration", "displayName": "a"})
+    call(app, "POST", url, {"@odata.type": "#microsoft.graph.windowsIdentityProtectionConfiguration",
+                            "displayName": "b"})
+    found = call(app, "GET", f"{url}?$filter=isof('microsoft.graph.windows10CustomConfiguration')").json()["value"]
+    assert [p["displayName"] for p in found] == ["a"]
