@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from pinreset.auth._protocol import AccessToken, TokenCredential
-from pinreset.exceptions import AuthenticationError
+from pinreset.exceptions import AuthenticationError, PinresetError
 
 __all__ = ["BearerAuth"]
 
@@ -49,7 +49,15 @@ class BearerAuth(httpx.Auth):
         """The current token, fetched anew when absent, near expiry or ``force``."""
         with self._lock:
             if force or self._token is None or self._token.expires_on - self._clock() < _REFRESH_MARGIN:
-                self._token = _as_access_token(self._credential.get_token(*self._scopes))
+                try:
+                    fetched = self._credential.get_token(*self._scopes)
+                except PinresetError:
+                    raise
+                except Exception as exc:
+                    # A foreign credential (e.g. azure-identity's) raised its own error: keep it as the cause.
+                    message = f"the credential could not get a token: {type(exc).__name__}: {exc}"
+                    raise AuthenticationError(message) from exc
+                self._token = _as_access_token(fetched)
             return self._token.token
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
