@@ -7,7 +7,7 @@ import base64
 import binascii
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import attrs
 
@@ -17,6 +17,7 @@ from pinreset.emulator._odata import (
     ADVANCED,
     FilterError,
     Lookup,
+    ParsedFilter,
     parse_filter,
     parse_orderby,
     parse_search,
@@ -196,10 +197,7 @@ def collection(
     selected = list(items)
     text = query_option(request, "filter")
     if text is not None:
-        try:
-            parsed = parse_filter(text, lookup)
-        except FilterError as exc:
-            raise GraphProblem(400, "BadRequest", str(exc)) from None
+        parsed = _parse_filter_leniently(text, lookup)
         if known is not None:
             for path in parsed.paths:
                 if not known(path[0]):
@@ -263,6 +261,20 @@ def collection(
         payload["@odata.nextLink"] = _next_link(ctx, offset + size)
     payload["value"] = values
     return Response.json_body(200, payload)
+
+
+def _parse_filter_leniently(text: str, lookup: Lookup) -> ParsedFilter:
+    """Parse ``$filter``; a value that is still percent-encoded (Graph documents that some clients double-encode)
+    is decoded once more before giving up with 400."""
+    try:
+        return parse_filter(text, lookup)
+    except FilterError as exc:
+        if "%" in text:
+            try:
+                return parse_filter(unquote(text), lookup)
+            except FilterError:
+                pass
+        raise GraphProblem(400, "BadRequest", str(exc)) from None
 
 
 def _sort_key(lookup: Lookup, path: tuple[str, ...]) -> Callable[[Any], tuple[bool, str]]:

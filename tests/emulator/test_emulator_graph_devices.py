@@ -300,3 +300,33 @@ def test_device_json_matches_the_property_table(make_app: Any) -> None:
             expected.update({name: tenant.device_property(device, name, beta=True)
                              for name, (_, beta_only) in DEVICE_PROPERTIES.items() if beta or not beta_only})
             assert tenant.device_json(device, beta=beta) == expected
+
+
+def test_concurrent_requests_keep_state_consistent(make_app: Any, call: Any) -> None:
+    """Threads syncing, restarting, assigning and listing at once never fail and leave consistent reports."""
+    import threading
+
+    tenant, app = make_app(devices=60)
+    profile_id = assign_profile(app, call, target={"@odata.type": "#microsoft.graph.allDevicesAssignmentTarget"})
+    ids = list(tenant.devices)
+    failures: list[int] = []
+
+    def worker(offset: int) -> None:
+        for index in range(offset, len(ids), 4):
+            for method, url in (("POST", f"{DEVICES}/{ids[index]}/syncDevice"),
+                                ("POST", f"{DEVICES}/{ids[index]}/rebootNow"),
+                                ("GET", f"{DEVICES}?$top=7"),
+                                ("GET", f"{CONFIGS}/{profile_id}/deviceStatusOverview")):
+                status = call(app, method, url).status
+                if status >= 400:
+                    failures.append(status)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    overview = call(app, "GET", f"{CONFIGS}/{profile_id}/deviceStatusOverview").json()
+    assert overview["pendingCount"] == 0
+    assert sum(overview[k] for k in ("successCount", "notApplicableCount", "errorCount", "conflictCount")) == 60

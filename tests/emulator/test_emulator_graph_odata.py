@@ -194,3 +194,13 @@ def test_isof_filters_by_odata_type(make_app: Any, call: Any) -> None:
                             "displayName": "b"})
     found = call(app, "GET", f"{url}?$filter=isof('microsoft.graph.windows10CustomConfiguration')").json()["value"]
     assert [p["displayName"] for p in found] == ["a"]
+
+
+def test_double_encoded_filter_is_decoded_once_more(make_app: Any, call: Any) -> None:
+    """A $filter that still carries percent-encoding after the front end decoded it is read once decoded."""
+    from pinreset.emulator._http import Request
+
+    _, app = make_app()
+    request = Request("GET", "/v1.0/servicePrincipals", query={"$filter": f"appId%20eq%20%27{GRAPH}%27"},
+                      headers={"host": "graph.test", "authorization": "Bearer app-1"})
+    assert [sp["appId"] for sp in app.handle(request).json()["value"]] == [GRAPH]
