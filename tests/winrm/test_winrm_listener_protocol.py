@@ -162,3 +162,43 @@ def test_misbehaviour_settings_from_text(hosts: WinRMHosts) -> None:
         for host in (first, second):
             for mode in list(host.faults):
                 host.misbehave(mode, False)
+
+
+def test_a_missing_module_hides_its_cmdlets(pool: Any, host: SimulatedHost) -> None:
+    """A host without the ScheduledTasks module does not know Get-ScheduledTask."""
+    host.missing_modules.add("scheduledtasks")
+    try:
+        _, streams, had_errors = run_ps(pool, [("Get-ScheduledTask", [])])
+    finally:
+        host.missing_modules.clear()
+    assert had_errors
+    assert streams.error[0].fq_error == "CommandNotFoundException"
+
+
+def test_idle_shells_are_forgotten_when_the_quota_is_reached(
+    host: SimulatedHost, hosts: WinRMHosts, make_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Shells a client abandoned free their slot after the idle timeout instead of exhausting the quota."""
+    from pypsrp.exceptions import WSManFaultError
+    from pypsrp.shell import WinRS
+
+    from pinreset.emulator.winrm import _service
+
+    before = dict(host.shells)
+    monkeypatch.setattr(_service, "_MAX_SHELLS", len(before) + 2)
+    try:
+        with _wsman(host, hosts) as wsman:
+            for _ in range(2):
+                WinRS(wsman).open()  # never closed
+            with pytest.raises(WSManFaultError) as caught:
+                WinRS(wsman).open()
+        assert caught.value.code == 2150859174
+        abandoned = [s for k, s in host.shells.items() if k not in before]
+        assert len(abandoned) == 2
+        for shell in abandoned:
+            shell.last_used -= 3600
+        assert make_client(host).execute_cmd("hostname")[2] == 0
+        assert not any(s in host.shells.values() for s in abandoned)
+    finally:
+        host.shells.clear()
+        host.shells.update(before)

@@ -149,6 +149,7 @@ class CmdletSpec:
         should_process: whether ``-WhatIf``/``-Confirm`` exist.
         aliases: further names that resolve to it (``dsregcmd.exe``).
         native: a native executable: arguments are not bound to parameters, only collected.
+        module: the PowerShell module that provides it (a host can lack a module: ``host.missing_modules``).
     """
 
     name: str
@@ -159,6 +160,7 @@ class CmdletSpec:
     should_process: bool = False
     aliases: tuple[str, ...] = ()
     native: bool = False
+    module: str | None = None
 
 
 @attrs.frozen
@@ -409,6 +411,8 @@ def run_pipeline(host: SimulatedHost, commands: Iterable[StatementCommand], inpu
     for index, command in enumerate(commands):
         try:
             spec = lookup(command.name) if not command.is_script else lookup("Invoke-Expression")
+            if spec is not None and spec.module and spec.module.lower() in host.missing_modules:
+                spec = None
             if spec is None:
                 raise command_not_found(command.name)
             if command.is_script:

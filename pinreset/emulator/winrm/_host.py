@@ -125,6 +125,8 @@ class SimulatedHost:
         #: The last commands run with their literal bound parameters (newest last).
         self.calls: deque[tuple[str, dict[str, Any]]] = deque(maxlen=256)
         self.on_change: list[Any] = []
+        #: PowerShell modules (lower-case names) this host lacks: their cmdlets are "not recognized".
+        self.missing_modules: set[str] = set()
         #: Open WSMan shells (WinRS and PSRP) by upper-case ShellId.
         self.shells: dict[str, Any] = {}
 

@@ -183,7 +183,8 @@ class WinRMListener:
         def register() -> None:
             self._selector.register(sock, selectors.EVENT_READ, ("listen", endpoint))
 
-        self._call_soon(register)
+        # Listening changes take effect before the caller goes on (a "refuse" switched off must accept at once).
+        self._call_soon(register, wait=True)
 
     def _close_listener(self, endpoint: Endpoint) -> None:
         sock = endpoint.sock
@@ -197,7 +198,7 @@ class WinRMListener:
             sock.close()
 
         if self._running:
-            self._call_soon(unregister)
+            self._call_soon(unregister, wait=True)
         else:
             sock.close()
 
@@ -212,12 +213,26 @@ class WinRMListener:
                 self._open_listener(endpoint)
 
     # -- selector thread ----------------------------------------------------------------------------------------
-    def _call_soon(self, fn: Callable[[], None]) -> None:
+    def _call_soon(self, fn: Callable[[], None], *, wait: bool = False) -> None:
+        """Run ``fn`` on the selector thread (which owns the selector); ``wait`` until it has run."""
         if not self._running or threading.current_thread() is self._thread:
             fn()
             return
-        self._calls.append(fn)
+        if not wait:
+            self._calls.append(fn)
+            self._wake()
+            return
+        done = threading.Event()
+
+        def call() -> None:
+            try:
+                fn()
+            finally:
+                done.set()
+
+        self._calls.append(call)
         self._wake()
+        done.wait(timeout=5)
 
     def _wake(self) -> None:
         with contextlib.suppress(OSError):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 import uuid
 from collections import deque
 from typing import TYPE_CHECKING, Any
@@ -74,6 +75,7 @@ class PSRPShell:
         self.pool = psrpcore.ServerRunspacePool()
         self._pipes: dict[uuid.UUID, _Pipe] = {}
         self.outbox: dict[uuid.UUID | None, deque[bytes]] = {None: deque()}
+        self.last_used = time.monotonic()
         self.feed(creation, None)
 
     @property

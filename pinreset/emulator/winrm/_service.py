@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import time
 import uuid
 from typing import Any
 from xml.sax.saxutils import escape
@@ -29,6 +30,7 @@ _PS_RESOURCE = "http://schemas.microsoft.com/powershell/Microsoft.PowerShell"
 _CONFIG_RESOURCE = "http://schemas.microsoft.com/wbem/wsman/1/config"
 RECEIVE = f"{_SHELL}/Receive"
 _MAX_SHELLS = 64  # per host, as Windows' MaxShellsPerUser caps a user's open shells
+_IDLE_TIMEOUT = 60.0  # seconds; Windows' IdleTimeout is two hours, a test peer needs its slots back sooner
 _DEFAULT_TIMEOUT = 20.0
 _MAX_WAIT = 20.0
 
@@ -112,6 +114,7 @@ def handle(host: SimulatedHost, data: bytes) -> Answer:
         shell = host.shells.get(req.shell_id or "")
         if shell is None:
             return _shell_not_found(req, host)
+        shell.last_used = time.monotonic()
         if action == f"{_T}Delete":
             host.shells.pop(shell.shell_id, None)
             shell.close()
@@ -171,7 +174,18 @@ def _get(req: SoapRequest, host: SimulatedHost) -> Answer:
     )
 
 
+def _purge_idle(host: SimulatedHost) -> None:
+    """Forget shells nobody used for a while (clients that died or were cut off never send Delete)."""
+    cutoff = time.monotonic() - _IDLE_TIMEOUT
+    for shell_id, shell in list(host.shells.items()):
+        if shell.last_used < cutoff:
+            host.shells.pop(shell_id, None)
+            shell.close()
+
+
 def _create(req: SoapRequest, host: SimulatedHost) -> Answer:
+    if len(host.shells) >= _MAX_SHELLS:
+        _purge_idle(host)
     if len(host.shells) >= _MAX_SHELLS:
         return _fault(
             req,

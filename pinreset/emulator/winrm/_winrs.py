@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import time
 from typing import TYPE_CHECKING
 
 import attrs
@@ -39,6 +40,7 @@ class WinRSShell:
         self.shell_id = shell_id
         self.encoding = "utf-8" if codepage == 65001 else f"cp{codepage}"
         self.commands: dict[str, _Command] = {}
+        self.last_used = time.monotonic()
 
     def run(self, command_id: str, command: str, arguments: list[str]) -> None:
         """Run a command line now; its output waits for the client's Receive."""

@@ -110,6 +110,7 @@ register(
             Param("Query", "string"),
         ),
         run=_get_cim_instance,
+        module="CimCmdlets",
         aliases=("gcim",),
     )
 )
@@ -173,6 +174,7 @@ register(
             Param("ClassName", "string"),
         ),
         run=_invoke_cim_method,
+        module="CimCmdlets",
         takes_input=True,
         should_process=True,
     )

@@ -97,6 +97,7 @@ register(
     CmdletSpec(
         name="Register-ScheduledTask",
         type_name="Register-ScheduledTask",
+        module="ScheduledTasks",
         params=(
             Param("TaskName", "string", mandatory=True, position=0),
             Param("Xml", "string", mandatory=True),
@@ -165,6 +166,7 @@ register(
     CmdletSpec(
         name="Start-ScheduledTask",
         type_name="Start-ScheduledTask",
+        module="ScheduledTasks",
         params=(Param("TaskName", "string", mandatory=True, position=0), Param("TaskPath", "string")),
         run=_start,
     )
@@ -199,6 +201,7 @@ register(
     CmdletSpec(
         name="Get-ScheduledTaskInfo",
         type_name="Get-ScheduledTaskInfo",
+        module="ScheduledTasks",
         params=(Param("TaskName", "string", mandatory=True, position=0), Param("TaskPath", "string")),
         run=_info,
     )
@@ -222,6 +225,7 @@ register(
     CmdletSpec(
         name="Get-ScheduledTask",
         type_name="Get-ScheduledTask",
+        module="ScheduledTasks",
         params=(Param("TaskName", "string", position=0), Param("TaskPath", "string")),
         run=_get_task,
     )
@@ -251,6 +255,7 @@ register(
     CmdletSpec(
         name="Unregister-ScheduledTask",
         type_name="Unregister-ScheduledTask",
+        module="ScheduledTasks",
         params=(Param("TaskName", "string", mandatory=True, position=0), Param("TaskPath", "string")),
         run=_unregister,
         should_process=True,
