@@ -147,6 +147,12 @@ class DesiredState:
     provision_apps: bool = True
 
     def __attrs_post_init__(self) -> None:
+        if self.method is Method.IDENTITY_PROTECTION and self.web_sign_in_allowed_urls:
+            # Refused before anything is written: the template has no such setting, so apply would stop midway.
+            raise ConfigurationError(
+                "the identity protection template cannot set web sign-in allowed URLs; "
+                "use the settings-catalog or custom-oma-uri method"
+            )
         if isinstance(self.assign_to, Groups) and self.exclude is not None:
             both = sorted(set(self.assign_to.names) & set(self.exclude.names))
             if both:

@@ -74,3 +74,9 @@ def test_consent_urls_are_microsofts_published_ones() -> None:
         "BrokerPlugin%2F9115dd05-fad5-4f9c-acc7-305d08b1b04e&state=6765f8c5-f4a7-4029-b667-46a6776ad611"
         "&prompt=admin_consent"
     )
+
+
+def test_identity_protection_cannot_carry_web_sign_in_urls() -> None:
+    """Web sign-in URLs with the identity protection method are refused before anything is written."""
+    with pytest.raises(ConfigurationError, match="settings-catalog"):
+        DesiredState(method=Method.IDENTITY_PROTECTION, web_sign_in_allowed_urls=("adfs.contoso.com",))
