@@ -196,7 +196,7 @@ def make_plan(
                 code="federated_without_web_sign_in",
                 message=f"the tenant is federated ({domains}) but no web sign-in allowed URLs are set: PIN reset "
                 "above the lock screen will fail with \"We can't open that page right now\"; pass the identity "
-                "provider's sign-in domains (--web-sign-in-url)",
+                "provider's sign-in domains (--web-sign-in-url, with the settings-catalog or custom-oma-uri method)",
             )
         )
 
