@@ -92,9 +92,9 @@ class Router:
         service, target = self._target(request.path)
         faults = self.faults
         decision = faults.decide(identity=service == "identity") if faults and target is not None else None
-        if decision is not None and decision.kind == "slow":
-            time.sleep(faults.config.slow_seconds if faults else 0.0)
-        response = self._answer(request, target, decision)
+        if decision is not None and faults is not None and decision.kind == "slow":
+            time.sleep(faults.config.slow_seconds)
+        response = self._answer(request, target, decision, faults)
         app_id = self._app_id(request, service)
         self.log.append(
             RequestRecord(
@@ -117,9 +117,15 @@ class Router:
             return "identity", self.identity
         return "none", None
 
-    def _answer(self, request: Request, target: Application | None, decision: FaultDecision | None) -> Response:
+    def _answer(
+        self,
+        request: Request,
+        target: Application | None,
+        decision: FaultDecision | None,
+        faults: FaultInjector | None,
+    ) -> Response:
         if decision is not None and decision.kind == "error":
-            retry_after = self.faults.config.retry_after if self.faults else None
+            retry_after = faults.config.retry_after if faults else None
             return graph_server_error(
                 decision.status or 500, retry_after, _now_iso(), request.headers.get("client-request-id")
             )

@@ -133,7 +133,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             body = body[: len(body) // 2]
         if self.close_connection:
             lines.append("Connection: close")
-        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
         # One write for head and body: with TCP_NODELAY each write is its own segment (and TLS record).
         self.wfile.write(head if self.command == "HEAD" else head + body)
 
