@@ -97,8 +97,8 @@ _GUID = re.compile(r"\{?\s*([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-F
 
 
 def to_text(value: str) -> tuple[str | None, bool]:
-    """Text as printed; an empty value is ``None``."""
-    return (value or None), False
+    """Text as printed; a key printed with an empty value gives ``""`` (``None`` means not printed)."""
+    return value, False
 
 
 def to_flag(value: str) -> tuple[bool | None, bool]:
