@@ -149,11 +149,15 @@ def generate_state(rng: random.Random, now: datetime, *, devices: int, federated
         given = _GIVEN[index % len(_GIVEN)]
         surname = _SURNAMES[(index // len(_GIVEN) + index) % len(_SURNAMES)]
         upn = f"{given.lower()}.{surname.lower()}{index + 1}@{custom_domain}"
-        synced = rng.random() < 0.3
+        synced = rng.random() < 0.3 and index > 0
+        display = f"{given} {surname}"
+        if index == 0:
+            # The tenant's cloud-only administrator, who approves device code sign-ins.
+            upn, display, given, surname = f"admin@{default_domain}", "Tenant Administrator", "Tenant", "Administrator"
         user = User(
             id=new_guid(rng),
             user_principal_name=upn,
-            display_name=f"{given} {surname}",
+            display_name=display,
             given_name=given,
             surname=surname,
             department=_DEPARTMENTS[index % len(_DEPARTMENTS)],
