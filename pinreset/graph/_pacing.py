@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
-__all__ = ["INTUNE_LIMITS", "FamilyLimit", "Pacer", "SlidingWindow", "service_family"]
+__all__ = ["INTUNE_LIMITS", "MARGIN_FRACTION", "FamilyLimit", "Pacer", "SlidingWindow", "service_family"]
 
 
 @attrs.frozen
@@ -72,8 +72,13 @@ def service_family(url: str) -> str | None:
     return None
 
 
+#: Extra length added to each window, as a fraction of it (0.25 s per 20 s): requests sent exactly one window
+#: apart can arrive slightly closer together, and the server counts arrivals.
+MARGIN_FRACTION = 0.0125
+
+
 class SlidingWindow:
-    """At most ``limit`` events in any ``window`` seconds (plus a small margin for network jitter)."""
+    """At most ``limit`` events in any ``window`` seconds (plus ``margin`` seconds for network jitter)."""
 
     def __init__(self, limit: int, window: float, *, margin: float = 0.25) -> None:
         if limit < 1 or window <= 0:
@@ -102,6 +107,8 @@ class Pacer:
         limits: family -> limits (default: :data:`INTUNE_LIMITS`).
         clock: monotonic seconds (injectable for tests).
         sleep: how to wait (injectable for tests).
+        margin_fraction: each window is lengthened by this fraction of itself (default
+            :data:`MARGIN_FRACTION`, 0.25 s per 20 s), so scaled-down windows keep a proportional margin.
     """
 
     def __init__(
@@ -110,14 +117,16 @@ class Pacer:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        margin_fraction: float = MARGIN_FRACTION,
     ) -> None:
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
         self._windows: dict[tuple[str, bool], SlidingWindow] = {}
         for family, limit in (limits if limits is not None else INTUNE_LIMITS).items():
-            self._windows[(family, True)] = SlidingWindow(limit.writes, limit.window)
-            self._windows[(family, False)] = SlidingWindow(limit.total, limit.window)
+            margin = limit.window * margin_fraction
+            self._windows[(family, True)] = SlidingWindow(limit.writes, limit.window, margin=margin)
+            self._windows[(family, False)] = SlidingWindow(limit.total, limit.window, margin=margin)
         self.waited = 0.0  # total seconds spent waiting, for benchmarks and logs
 
     def _windows_for(self, method: str, url: str) -> list[SlidingWindow]:
