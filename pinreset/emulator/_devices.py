@@ -23,7 +23,16 @@ import attrs
 from pinreset.emulator._entities import ManagedDevice, Profile, ProfileReport
 from pinreset.emulator._policies import MIN_PIN_RECOVERY_BUILD, PinIntent
 
-__all__ = ["DeviceFacts", "apply_checkin", "apply_restart", "can_reset", "ineligible_reason"]
+__all__ = ["DeviceFacts", "DeviceUser", "apply_checkin", "apply_restart", "can_reset", "ineligible_reason"]
+
+
+@attrs.frozen(kw_only=True)
+class DeviceUser:
+    """The user signed in at a device's console: UPN, Entra object id and Windows SID."""
+
+    upn: str
+    object_id: str
+    sid: str
 
 
 @attrs.frozen(kw_only=True)
@@ -75,6 +84,13 @@ class DeviceFacts:
     ineligible_reason: str | None
     pending_reason: str | None
     last_sync: datetime
+
+    @property
+    def signed_in_user(self) -> DeviceUser | None:
+        """The console user as one value (None when nobody is signed in)."""
+        if self.signed_in_user_upn is None or self.signed_in_user_id is None or self.signed_in_user_sid is None:
+            return None
+        return DeviceUser(upn=self.signed_in_user_upn, object_id=self.signed_in_user_id, sid=self.signed_in_user_sid)
 
 
 def ineligible_reason(device: ManagedDevice) -> str | None:

@@ -330,3 +330,16 @@ def test_concurrent_requests_keep_state_consistent(make_app: Any, call: Any) -> 
     overview = call(app, "GET", f"{CONFIGS}/{profile_id}/deviceStatusOverview").json()
     assert overview["pendingCount"] == 0
     assert sum(overview[k] for k in ("successCount", "notApplicableCount", "errorCount", "conflictCount")) == 60
+
+
+def test_signed_in_user_snapshot(make_app: Any) -> None:
+    """DeviceFacts.signed_in_user bundles UPN, object id and SID, or is None when nobody is signed in."""
+    tenant, _ = make_app()
+    name = eligible_device(tenant)
+    user = tenant.device_facts(name).signed_in_user
+    assert user is not None
+    assert user.object_id in tenant.users
+    assert user.upn == tenant.users[user.object_id].user_principal_name
+    assert user.sid.startswith("S-1-")
+    tenant.set_device_state(name, signed_in_user_id=None)
+    assert tenant.device_facts(name).signed_in_user is None

@@ -200,3 +200,15 @@ def test_object_id_must_be_a_guid(make_app: Any, call: Any, error_code: Any) -> 
         response = call(app, "GET", url)
         assert response.status == 400
         assert error_code(response) == "Request_BadRequest"
+
+
+def test_delete_by_app_id_and_counts(make_app: Any, call: Any) -> None:
+    """DELETE servicePrincipals(appId=…) removes it; /groups/$count and /servicePrincipals/$count count."""
+    tenant, app = make_app(pin_reset_apps=("client",))
+    eventual = {"ConsistencyLevel": "eventual"}
+    before = int(call(app, "GET", "/v1.0/servicePrincipals/$count", headers=eventual).body)
+    assert call(app, "DELETE", f"/v1.0/servicePrincipals(appId='{CLIENT}')").status == 204
+    assert call(app, "GET", f"/v1.0/servicePrincipals(appId='{CLIENT}')").status == 404
+    assert int(call(app, "GET", "/v1.0/servicePrincipals/$count", headers=eventual).body) == before - 1
+    assert int(call(app, "GET", "/v1.0/groups/$count", headers=eventual).body) == len(tenant.groups)
+    assert call(app, "GET", "/v1.0/groups/$count").status == 400

@@ -247,3 +247,13 @@ def test_policy_devices_report(make_app: Any, call: Any) -> None:
     assert call(app, "POST", url, {"select": []}).status == 400
     assert call(app, "POST", url, {**body, "select": ["Nope"]}).status == 400
     assert call(app, "POST", "/v1.0/deviceManagement/reports/getConfigurationPolicyDevicesReport", body).status == 400
+
+
+def test_unused_assignment_filter_deletes(make_app: Any, call: Any) -> None:
+    """An assignment filter no assignment uses is deleted (204, then 404)."""
+    _, app = make_app()
+    url = "/beta/deviceManagement/assignmentFilters"
+    created = call(app, "POST", url, {"displayName": "f", "platform": "windows10AndLater",
+                                      "rule": '(device.manufacturer -in ["Dell Inc.", "HP"])'}).json()
+    assert call(app, "DELETE", f"{url}/{created['id']}").status == 204
+    assert call(app, "GET", f"{url}/{created['id']}").status == 404
