@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import enum
 import re
+import sys
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any, Optional, TypeVar
 
 import attrs
 import cattrs
@@ -96,6 +97,9 @@ _GRAPH_DATETIME = re.compile(
 )
 
 
+_NATIVE_ISO = sys.version_info >= (3, 11)
+
+
 def graph_name(name: str, cls: type | None = None) -> str:
     """The Graph property name of a model attribute.
 
@@ -122,6 +126,17 @@ def parse_datetime(value: str) -> datetime:
     Raises:
         ValueError: when ``value`` is not an ISO-8601 timestamp.
     """
+    if _NATIVE_ISO:
+        # Python >= 3.11 reads "Z" and up to 6 fractional digits itself, several times faster than the regex
+        # path below; device inventories parse one timestamp per device.
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            parsed = None
+        if parsed is not None:
+            if parsed.tzinfo is None:
+                return parsed.replace(tzinfo=timezone.utc)
+            return parsed if parsed.tzinfo is timezone.utc else parsed.astimezone(timezone.utc)
     match = _GRAPH_DATETIME.match(value.strip())
     if match is None:
         raise ValueError(f"not an ISO-8601 timestamp: {value!r}")
@@ -163,6 +178,14 @@ def _structure_datetime(value: Any, _: type) -> datetime:
     if not isinstance(value, str):
         raise ValueError(f"expected a timestamp string, got {type(value).__name__}")
     return parse_datetime(value)
+
+
+def _structure_optional_str(value: Any, _: Any) -> str | None:
+    # The commonest field type by far (a device has nine): one function call instead of cattrs' generic
+    # optional dispatch, which matters when an inventory structures a hundred thousand devices.
+    if value is None or type(value) is str:
+        return value
+    return str(value)
 
 
 def _camel_structure_factory(conv: JsonConverter) -> Callable[[type], Any]:
@@ -231,6 +254,8 @@ def _configure_targets(conv: JsonConverter) -> None:
 def _build() -> JsonConverter:
     conv = make_converter(detailed_validation=True)
     conv.register_structure_hook(datetime, _structure_datetime)
+    conv.register_structure_hook(str | None, _structure_optional_str)
+    conv.register_structure_hook(Optional[str], _structure_optional_str)  # noqa: UP045 - the typing spelling too
     conv.register_unstructure_hook(datetime, format_datetime)
     conv.register_structure_hook_func(lambda t: isinstance(t, type) and issubclass(t, enum.Enum), _structure_enum)
     conv.register_structure_hook_factory(attrs.has, _camel_structure_factory(conv))
