@@ -238,7 +238,9 @@ class GraphClient:
                 response = self._send(method, url, params, json_body, send_headers, timeout, left)
             except TransportError as exc:
                 failure = exc
-                retry = idempotent or (exc.__cause__ is not None and isinstance(exc.__cause__, httpx.ConnectError))
+                # A connection never made means the request never left: safe to repeat even a create.
+                never_sent = isinstance(exc.__cause__, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
+                retry = idempotent or never_sent
                 if _is_tls_verification_failure(exc):
                     raise
                 retry_after = None

@@ -303,3 +303,10 @@ def test_per_request_timeout_is_passed_to_transport() -> None:
     client, seen, _ = make_client([ok()], timeout=3.0, deadline=None)
     client.request("GET", "/v1.0/organization", timeout=1.5)
     assert seen[0].extensions["timeout"]["read"] == pytest.approx(1.5)
+
+
+def test_post_is_retried_when_the_connection_never_opened() -> None:
+    """A refused connection means the POST was never sent, so it is safe to send it again."""
+    client, seen, _ = make_client([raise_(httpx.ConnectError), ok({"id": "n"}, 201)])
+    assert client.request("POST", "/v1.0/x", json_body={}).body == {"id": "n"}
+    assert len(seen) == 2
