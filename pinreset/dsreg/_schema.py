@@ -54,19 +54,27 @@ SECTION_TITLES: dict[str, str] = {title.casefold(): attr for attr, (_, title) in
 _WORK_ACCOUNT_TITLE = re.compile(r"work\s*account\s*(\d{1,6})", re.IGNORECASE)
 
 
+_TITLE_IDS: dict[str, tuple[str | None, int | None]] = {}
+
+
 def title_id(title: str) -> tuple[str | None, int | None]:
     """The DsregStatus attribute a printed title belongs to, and the N of ``Work Account N``.
 
     Returns:
         ``(attribute, number)``; ``(None, None)`` for a title this version does not know.
     """
+    cached = _TITLE_IDS.get(title)
+    if cached is not None:
+        return cached
     attr = SECTION_TITLES.get(title.casefold())
     if attr is not None:
-        return attr, None
-    match = _WORK_ACCOUNT_TITLE.fullmatch(title)
-    if match is not None:
-        return WORK_ACCOUNT, int(match.group(1))
-    return None, None
+        result: tuple[str | None, int | None] = (attr, None)
+    else:
+        match = _WORK_ACCOUNT_TITLE.fullmatch(title)
+        result = (WORK_ACCOUNT, int(match.group(1))) if match is not None else (None, None)
+    if len(_TITLE_IDS) < 1024:  # titles repeat across outputs; arbitrary input must not grow the cache forever
+        _TITLE_IDS[title] = result
+    return result
 
 
 _CONVERTERS: dict[type[Any], dict[str, Converter]] = {}

@@ -50,6 +50,7 @@ class Layout(NamedTuple):
     legacy: bool
 
 
+_RULE = "+" + "-" * 70 + "+"
 _TITLES: dict[str, tuple[str, bool]] = {}
 
 
@@ -77,7 +78,9 @@ def _normalise(text: str) -> str:
         text = text.replace("\xa0", " ")
     if "\x00" in text:
         text = text.replace("\x00", "")
-    return text
+    # The standard 72-column rule becomes an empty line in one C-level pass: line numbers stay, and the
+    # 27 rules of a full output skip the per-line work (a blank line also ends a wrapped value, as a rule does).
+    return text.replace(_RULE, "")
 
 
 def _legacy_key(s: str) -> tuple[str, str] | None:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 import attrs
 
@@ -30,12 +29,43 @@ if TYPE_CHECKING:
 __all__ = ["DsregStatus"]
 
 
+_T = TypeVar("_T")
+
+
 def _as_tuple(lines: Iterable[str]) -> tuple[str, ...]:
     return tuple(lines)
 
 
-# Not hashable: the printed sections are dicts. Equality compares the printed content only.
-@attrs.frozen(kw_only=True, slots=False, repr=False, unsafe_hash=False)
+class cached_property(Generic[_T]):  # noqa: N801 - named like the functools one it replaces
+    """``functools.cached_property`` without its lock (Python 3.10/3.11 take one on every first access).
+
+    Computing a section model twice in a race is harmless (the result is the same), so no lock is needed.
+    """
+
+    def __init__(self, func: Callable[[Any], _T]) -> None:
+        self.func = func
+        self.name = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> cached_property[_T]: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> _T: ...
+
+    def __get__(self, instance: object | None, owner: type | None = None) -> _T | cached_property[_T]:
+        if instance is None:
+            return self
+        value = self.func(instance)
+        instance.__dict__[self.name] = value  # a non-data descriptor: the next lookup finds the dict entry
+        return value
+
+
+# Equality compares the printed content only; not hashable (the printed sections are dicts).
+@attrs.frozen(kw_only=True, slots=False, repr=False)
 class DsregStatus:
     """One parsed ``dsregcmd /status`` output. A section that was not printed is ``None``.
 
