@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import json
 from datetime import datetime, timezone
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from pinreset.cli._exit import ExitCode
 from pinreset.cli._progress import Progress
@@ -17,6 +19,9 @@ from pinreset.cli._tenant_opts import (
 )
 from pinreset.cli._views import show_sync
 from pinreset.exceptions import ConfigurationError
+
+if TYPE_CHECKING:
+    from pinreset.deploy import SyncResult
 
 __all__ = ["register"]
 
@@ -48,10 +53,35 @@ def register(subparsers: Any) -> None:
         "--skip-synced-since", type=_timestamp, metavar="TIME",
         help="leave out devices that checked in at or after TIME (ISO 8601; resume a long run)",
     )
+    parser.add_argument(
+        "--retry-failed", metavar="FILE",
+        help="re-run only the devices that did not succeed in FILE (the output of `sync --output json`)",
+    )
     add_desired_options(parser)
     add_tenant_options(parser)
     add_output_option(parser)
     parser.set_defaults(handler=run)
+
+
+def _previous(path: str) -> SyncResult:
+    """Read an earlier ``sync --output json`` back into a result that ``only_failed`` understands."""
+    from pinreset.deploy import SyncResult
+    from pinreset.models import ActionOutcome, DeviceAction, DeviceActionResult
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        rows = data["results"]
+        results = tuple(
+            DeviceActionResult(
+                device_id=str(r["device_id"]), action=DeviceAction(r["action"]), outcome=ActionOutcome(r["outcome"]),
+                error=r.get("error"),
+            )
+            for r in rows
+        )
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigurationError(f"--retry-failed {path}: not the JSON output of `pinreset sync` ({exc})") from None
+    names = {str(r["device_id"]): str(r.get("device_name") or r["device_id"]) for r in rows}
+    return SyncResult(devices=names, sync=results)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -69,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
             device_names=args.device,
             group=args.group,
             skip_synced_since=args.skip_synced_since,
+            only_failed=_previous(args.retry_failed) if args.retry_failed else None,
             progress=progress,
         )
     show_sync(result, args.output)

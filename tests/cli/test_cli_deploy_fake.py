@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import pytest
 
@@ -144,3 +145,24 @@ def test_consent_urls_json() -> None:
     data = json.loads(out.getvalue())
     assert set(data) == {"service", "client"}
     assert data["client"]["url"].startswith("https://login.windows.net/common/oauth2/authorize?")
+
+
+def test_sync_retry_failed_reruns_only_failures(
+    fake: FakeTenantBackend, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--retry-failed reads an earlier JSON result and syncs just the devices that did not succeed."""
+    devices = fake.add_devices(3)
+    fake.drop_results_for = {devices[2].id}
+    assert main(["sync", "--output", "json"]) == 1
+    previous = tmp_path / "sync.json"
+    previous.write_text(capsys.readouterr().out, encoding="utf-8")
+    fake.drop_results_for = set()
+    fake.writes.clear()
+    assert main(["sync", "--retry-failed", str(previous), "--output", "json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert [r["device_id"] for r in again["results"]] == [devices[2].id]
+    assert fake.writes == ["syncDevice"]
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}", encoding="utf-8")
+    assert main(["sync", "--retry-failed", str(bad)]) == 3
+    assert "not the JSON output" in capsys.readouterr().err
