@@ -156,6 +156,7 @@ def split_sections(text: str) -> Layout:
     known = False  # saw a title or key that dsregcmd prints
     current: dict[str, str] | None = None
     last_key: str | None = None  # key whose value a wrapped line would continue
+    last_target: dict[str, str] = {}  # the section holding last_key when no title was seen yet
     last_index = -1
     double_spaced: bool | None = None
 
@@ -167,7 +168,8 @@ def split_sections(text: str) -> Layout:
         if sep:
             if current is not None:
                 key = key.rstrip()
-                if key[0].isalnum() and len(key) <= 64 and ": " not in key:  # a stripped line's key: not empty
+                # The checks of _key_line, inlined; a stripped line's key is never empty.
+                if key[0].isalnum() and len(key) <= 64 and ": " not in key:
                     if key in current:
                         key = _unique(current, key)
                     current[key] = value.lstrip()
@@ -237,6 +239,7 @@ def split_sections(text: str) -> Layout:
                 key = _unique(target, key)
             target[key] = value
             last_key = key
+            last_target = target
             last_index = index
             continue
         if not s:
@@ -250,7 +253,7 @@ def split_sections(text: str) -> Layout:
                 double_spaced = _double_spaced(lines)
             previous = lines[last_index]
             if (gap == 1 or (gap == 2 and double_spaced)) and len(previous.rstrip()) >= _WRAP_MIN:
-                target = current if current is not None else sections[next(reversed(sections))]
+                target = current if current is not None else last_target
                 joiner = " " if previous.rstrip("\r\n")[-1:] == " " or lines[index][:1] == " " else ""
                 target[last_key] = f"{target[last_key]}{joiner}{s}".strip()
                 last_index = index

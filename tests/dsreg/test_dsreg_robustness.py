@@ -153,6 +153,13 @@ def test_boxes_lost_in_a_paste() -> None:
     assert status.join_type is JoinState.HYBRID_JOINED
     assert status.user_state is not None
     assert status.user_state.ngc_set is True
+    wrapped = parse_dsregcmd(
+        "CanReset : DestructiveOnly\n"
+        "KerbTopLevelNames : .windows.net,.windows.net:1433,.windows.net:3342,.azure.net,.az\nure.net:1433\n"
+        "DeviceId : 6e4cbe68-588b-499c-8c04-dcfff140a1ca\n"
+    )
+    assert wrapped.sections["SSO State"]["KerbTopLevelNames"].endswith(".azure.net,.azure.net:1433")
+    assert wrapped.sections["User State"] == {"CanReset": "DestructiveOnly"}
     single = parse_dsregcmd("CanReset : DestructiveOnly\n")
     assert single.user_state is not None
     assert single.user_state.can_reset is CanReset.DESTRUCTIVE_ONLY
