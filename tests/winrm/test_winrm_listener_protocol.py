@@ -202,3 +202,32 @@ def test_idle_shells_are_forgotten_when_the_quota_is_reached(
     finally:
         host.shells.clear()
         host.shells.update(before)
+
+
+def test_portable_poller_serves_too(tenant: Tenant, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where epoll is missing, the selector-based poller serves keep-alive requests and refuse/reopen alike."""
+    from pypsrp.client import Client
+
+    from pinreset.emulator.winrm import _listener, _poller
+
+    monkeypatch.setattr(_listener, "make_poller", _poller._SelectorPoller)
+    with WinRMHosts(tenant, joined_devices(tenant, 1), password=PASSWORD, workers=4) as served:
+        host = served.hosts[0]
+
+        def run() -> int:
+            client = Client(
+                host.address,
+                port=host.https_port,
+                username=served.username,
+                password=PASSWORD,
+                cert_validation=served.ca_bundle,
+                auth="ntlm",
+                no_proxy=True,
+            )
+            with client:
+                return int(client.execute_cmd("dsregcmd /status")[2])
+
+        assert run() == 0
+        host.misbehave("refuse")
+        host.misbehave("refuse", False)
+        assert run() == 0

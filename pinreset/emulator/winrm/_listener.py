@@ -1,10 +1,9 @@
-"""The sockets of every simulated host: one selector thread and a bounded worker pool.
+"""The sockets of every simulated host: one polling thread and a bounded worker pool.
 
-Thousands of hosts must not cost a thread each. One thread owns a selector over every listening socket (each host
-has its own loopback address with an HTTPS and an HTTP port) and every idle keep-alive connection; when a
-connection has bytes to read it is handed to a worker, which reads one HTTP request, answers it and hands the
-connection back. Accepted sockets get ``TCP_NODELAY`` (headers and body leave in one write anyway) because
-Nagle plus delayed ACK would otherwise add ~40 ms per request.
+Thousands of hosts must not cost a thread each. One thread polls every listening socket (each host has its own
+loopback address with an HTTPS and an HTTP port) and every idle keep-alive connection; a connection with bytes to
+read goes to a worker, which reads one HTTP request, answers it and re-arms the connection (see ``_poller``).
+Accepted sockets get ``TCP_NODELAY`` because Nagle plus delayed ACK would otherwise add ~40 ms per request.
 
 HTTP.sys behaviour reproduced: Negotiate authentication is bound to the TCP connection; NTLM over plain HTTP
 must use WinRM message encryption (``AllowUnencrypted=false``: an unencrypted body is answered with HTTP 500);
@@ -15,39 +14,21 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import selectors
 import socket
 import ssl
 import threading
 import time
-from collections import deque
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from pinreset.emulator.winrm import _auth, _service
 from pinreset.emulator.winrm._host import SimulatedHost
+from pinreset.emulator.winrm._poller import make_poller
+from pinreset.emulator.winrm._wire import BadRequestError, HttpRequest, read_request, write_response
 
 __all__ = ["Endpoint", "WinRMListener"]
 
 log = logging.getLogger(__name__)
-
-_MAX_HEADER = 64 * 1024
-_MAX_BODY = 8 * 1024 * 1024
-_REASONS = {
-    200: "OK",
-    400: "Bad Request",
-    401: "Unauthorized",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    411: "Length Required",
-    413: "Payload Too Large",
-    500: "Internal Server Error",
-}
-
-
-class _BadRequestError(Exception):
-    pass
 
 
 class Endpoint:
@@ -74,18 +55,8 @@ class _Conn:
         self.tls_done = not endpoint.tls
 
 
-class _Request:
-    __slots__ = ("body", "headers", "method", "path")
-
-    def __init__(self, method: str, path: str, headers: dict[str, str], body: bytes) -> None:
-        self.method = method
-        self.path = path
-        self.headers = headers
-        self.body = body
-
-
 class WinRMListener:
-    """Serve many simulated hosts from one selector thread and a bounded pool of workers.
+    """Serve many simulated hosts from one polling thread and a bounded pool of workers.
 
     Args:
         credentials: the account every host accepts.
@@ -108,11 +79,7 @@ class WinRMListener:
         self.tls_context = tls_context
         self.allow_basic_http = allow_basic_http
         self.request_timeout = request_timeout
-        self._selector = selectors.DefaultSelector()
-        self._wake_r, self._wake_w = socket.socketpair()
-        self._wake_r.setblocking(False)
-        self._selector.register(self._wake_r, selectors.EVENT_READ, ("wake", None))
-        self._calls: deque[Callable[[], None]] = deque()
+        self._poller = make_poller()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="winrm-worker")
         self._thread: threading.Thread | None = None
         self._running = False
@@ -123,12 +90,12 @@ class WinRMListener:
 
     # -- lifecycle ----------------------------------------------------------------------------------------------
     def start(self) -> None:
-        """Start the selector thread and make the credentials acceptable to NTLM."""
+        """Start the polling thread and make the credentials acceptable to NTLM."""
         if self._running:
             return
         self._token = _auth.register_user(self.credentials)
         self._running = True
-        self._thread = threading.Thread(target=self._loop, name="winrm-selector", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name="winrm-poller", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
@@ -136,7 +103,7 @@ class WinRMListener:
         if not self._running:
             return
         self._running = False
-        self._wake()
+        self._poller.wake()
         if self._thread is not None:
             self._thread.join(timeout=5)
         for endpoint in self._endpoints:
@@ -147,9 +114,7 @@ class WinRMListener:
             sock.close()
         self._hung.clear()
         self._pool.shutdown(wait=True, cancel_futures=True)
-        self._selector.close()
-        self._wake_r.close()
-        self._wake_w.close()
+        self._poller.close()
         if self._token is not None:
             _auth.unregister_user(self._token)
             self._token = None
@@ -179,27 +144,13 @@ class WinRMListener:
         sock.setblocking(False)
         endpoint.port = sock.getsockname()[1]
         endpoint.sock = sock
-
-        def register() -> None:
-            self._selector.register(sock, selectors.EVENT_READ, ("listen", endpoint))
-
-        # Listening changes take effect before the caller goes on (a "refuse" switched off must accept at once).
-        self._call_soon(register, wait=True)
+        self._poller.watch(sock, ("listen", endpoint))
 
     def _close_listener(self, endpoint: Endpoint) -> None:
         sock = endpoint.sock
         endpoint.sock = None
-        if sock is None:
-            return
-
-        def unregister() -> None:
-            with contextlib.suppress(KeyError, ValueError):
-                self._selector.unregister(sock)
-            sock.close()
-
-        if self._running:
-            self._call_soon(unregister, wait=True)
-        else:
+        if sock is not None:
+            self._poller.forget(sock)
             sock.close()
 
     def _host_changed(self, host: SimulatedHost) -> None:
@@ -212,73 +163,40 @@ class WinRMListener:
             elif not host.has("refuse") and endpoint.sock is None:
                 self._open_listener(endpoint)
 
-    # -- selector thread ----------------------------------------------------------------------------------------
-    def _call_soon(self, fn: Callable[[], None], *, wait: bool = False) -> None:
-        """Run ``fn`` on the selector thread (which owns the selector); ``wait`` until it has run."""
-        if not self._running or threading.current_thread() is self._thread:
-            fn()
-            return
-        if not wait:
-            self._calls.append(fn)
-            self._wake()
-            return
-        done = threading.Event()
-
-        def call() -> None:
-            try:
-                fn()
-            finally:
-                done.set()
-
-        self._calls.append(call)
-        self._wake()
-        done.wait(timeout=5)
-
-    def _wake(self) -> None:
-        with contextlib.suppress(OSError):
-            self._wake_w.send(b"\0")
-
+    # -- polling thread -----------------------------------------------------------------------------------------
     def _loop(self) -> None:
         while self._running:
             try:
-                events = self._selector.select(timeout=1.0)
-            except OSError:  # a socket closed under the selector; the next round is clean
+                ready = self._poller.poll(1.0)
+            except OSError:  # a socket closed under the poller; the next round is clean
                 continue
-            for key, _ in events:
-                kind, obj = key.data
-                if kind == "wake":
-                    with contextlib.suppress(OSError):
-                        self._wake_r.recv(4096)
-                elif kind == "listen":
-                    self._accept(key.fileobj, obj)  # type: ignore[arg-type]
+            for kind, obj in ready:
+                if kind == "listen":
+                    self._accept(obj)
                 elif kind == "conn":
-                    self._selector.unregister(key.fileobj)
                     self._pool.submit(self._serve, obj)
                 elif kind == "hung":
-                    self._discard(key.fileobj)  # type: ignore[arg-type]
-            while self._calls:
-                call = self._calls.popleft()
-                with contextlib.suppress(Exception):
-                    call()
+                    self._discard(obj)
 
-    def _accept(self, listener: socket.socket, endpoint: Endpoint) -> None:
+    def _accept(self, endpoint: Endpoint) -> None:
+        listener = endpoint.sock
+        if listener is None:
+            return
         for _ in range(64):
             try:
                 sock, _addr = listener.accept()
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError:
+            except OSError:  # nothing more to accept, or the socket was just closed ("refuse")
                 return
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             sock.setblocking(False)
             if endpoint.host.has("hang"):
                 # Accept and never answer: the client's own deadline is all that ends the wait.
                 self._hung.add(sock)
-                self._selector.register(sock, selectors.EVENT_READ, ("hung", None))
+                self._poller.watch(sock, ("hung", sock))
                 continue
             conn = _Conn(sock, endpoint)
             self._conns.add(conn)
-            self._selector.register(sock, selectors.EVENT_READ, ("conn", conn))
+            self._poller.watch_once(sock, ("conn", conn))
 
     def _discard(self, sock: socket.socket) -> None:
         try:
@@ -288,12 +206,13 @@ class WinRMListener:
         except OSError:
             data = b""
         if not data:
-            self._selector.unregister(sock)
+            self._poller.forget(sock)
             self._hung.discard(sock)
             sock.close()
 
     def _close(self, conn: _Conn) -> None:
         self._conns.discard(conn)
+        self._poller.forget(conn.sock)
         with contextlib.suppress(OSError):
             conn.sock.close()
 
@@ -307,7 +226,7 @@ class WinRMListener:
                 conn.sock = self.tls_context.wrap_socket(conn.sock, server_side=True)
                 conn.tls_done = True
             while True:
-                request = self._read_request(conn)
+                request, conn.buf = read_request(conn.sock, conn.buf)
                 if request is None or not self._respond(conn, request):
                     self._close(conn)
                     return
@@ -315,73 +234,18 @@ class WinRMListener:
                 if not conn.buf and not pending:
                     break
             conn.sock.setblocking(False)
-        except (OSError, ssl.SSLError, _BadRequestError, ValueError):
+            if self._running:
+                self._poller.rearm(conn.sock, ("conn", conn))
+        except (OSError, ssl.SSLError, BadRequestError, ValueError):
             self._close(conn)
-            return
         except Exception:
             log.exception("WinRM request failed")
             self._close(conn)
-            return
-        sock = conn.sock
-
-        def register() -> None:
-            if self._running and conn in self._conns:
-                try:
-                    self._selector.register(sock, selectors.EVENT_READ, ("conn", conn))
-                except (KeyError, ValueError, OSError):
-                    self._close(conn)
-
-        self._call_soon(register)
-
-    def _recv(self, conn: _Conn) -> bytes:
-        data: bytes = conn.sock.recv(65536)
-        return data
-
-    def _read_request(self, conn: _Conn) -> _Request | None:
-        buf = conn.buf
-        while b"\r\n\r\n" not in buf:
-            chunk = self._recv(conn)
-            if not chunk:
-                if buf:
-                    raise _BadRequestError("connection closed mid-request")
-                return None
-            buf += chunk
-            if len(buf) > _MAX_HEADER and b"\r\n\r\n" not in buf:
-                raise _BadRequestError("headers too large")
-        head, _, rest = bytes(buf).partition(b"\r\n\r\n")
-        lines = head.decode("latin-1").split("\r\n")
-        try:
-            method, path, _version = lines[0].split(" ", 2)
-        except ValueError as exc:
-            raise _BadRequestError("bad request line") from exc
-        headers: dict[str, str] = {}
-        for line in lines[1:]:
-            name, sep, value = line.partition(":")
-            if sep:
-                key = name.strip().lower()
-                headers[key] = f"{headers[key]}, {value.strip()}" if key in headers else value.strip()
-        if "chunked" in headers.get("transfer-encoding", "").lower():
-            raise _BadRequestError("chunked bodies are not used by WinRM clients")
-        length = int(headers.get("content-length", "0") or "0")
-        if length > _MAX_BODY:
-            raise _BadRequestError("body too large")
-        body = bytearray(rest)
-        while len(body) < length:
-            chunk = self._recv(conn)
-            if not chunk:
-                raise _BadRequestError("connection closed mid-body")
-            body += chunk
-        conn.buf = bytearray(body[length:])
-        return _Request(method.upper(), path, headers, bytes(body[:length]))
 
     def _send(
         self, conn: _Conn, status: int, headers: list[tuple[str, str]], body: bytes, *, cut: bool = False
     ) -> None:
-        lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}", "Server: Microsoft-HTTPAPI/2.0"]
-        lines.extend(f"{k}: {v}" for k, v in headers)
-        lines.append(f"Content-Length: {len(body)}")
-        payload = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (body[: len(body) // 2] if cut else body)
-        conn.sock.sendall(payload)
+        write_response(conn.sock, status, headers, body, cut=cut)
 
     def _offers(self, endpoint: Endpoint) -> list[tuple[str, str]]:
         offers = [("WWW-Authenticate", "Negotiate")]
@@ -389,7 +253,7 @@ class WinRMListener:
             offers.append(("WWW-Authenticate", 'Basic realm="WSMAN"'))
         return offers
 
-    def _respond(self, conn: _Conn, req: _Request) -> bool:
+    def _respond(self, conn: _Conn, req: HttpRequest) -> bool:
         endpoint = conn.endpoint
         host = endpoint.host
         if host.latency:
