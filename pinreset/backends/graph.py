@@ -59,6 +59,11 @@ def _seg(value: str) -> str:
     return quote(value, safe="")
 
 
+def _chain(first: dict[str, Any], rest: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    yield first
+    yield from rest
+
+
 class GraphBackend:
     """Tenant operations over Microsoft Graph.
 
@@ -236,7 +241,31 @@ class GraphBackend:
         return structure(raw, Group)
 
     def list_group_member_ids(self, group_id: str) -> Iterator[str]:
-        """Member object ids, nested groups expanded (each id once)."""
+        """User object ids of the group's members, nested groups included (each id once).
+
+        Uses ``transitiveMembers/microsoft.graph.user`` (one paged query); where that segment is not available
+        (400/404 on the first page) it walks ``members`` and expands nested groups itself.
+        """
+        pages = self.client.paginate(
+            f"/v1.0/groups/{_seg(group_id)}/transitiveMembers/microsoft.graph.user", params={"$select": "id"}
+        )
+        try:
+            first = next(pages)
+        except StopIteration:
+            return
+        except GraphError as exc:
+            if exc.status_code not in (400, 404):
+                raise
+            yield from self._walk_members(group_id)
+            return
+        seen: set[str] = set()
+        for raw in _chain(first, pages):
+            member_id = str(raw.get("id") or "")
+            if member_id and member_id not in seen:
+                seen.add(member_id)
+                yield member_id
+
+    def _walk_members(self, group_id: str) -> Iterator[str]:
         seen_groups = {group_id}
         pending = [group_id]
         seen_members: set[str] = set()
@@ -246,11 +275,12 @@ class GraphBackend:
                 member_id = str(raw.get("id") or "")
                 if not member_id:
                     continue
-                if str(raw.get("@odata.type") or "").lower() == "#microsoft.graph.group":
+                odata_type = str(raw.get("@odata.type") or "").lower()
+                if odata_type == "#microsoft.graph.group":
                     if member_id not in seen_groups:
                         seen_groups.add(member_id)
                         pending.append(member_id)
-                elif member_id not in seen_members:
+                elif odata_type in ("", "#microsoft.graph.user") and member_id not in seen_members:
                     seen_members.add(member_id)
                     yield member_id
 
