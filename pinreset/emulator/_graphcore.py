@@ -194,56 +194,41 @@ def collection(
     want_count = count_text == "true"
     if directory and want_count and not eventual:
         raise _bad(directory, "$count is not currently supported.")
-    selected = list(items)
-    text = query_option(request, "filter")
-    if text is not None:
-        parsed = _parse_filter_leniently(text, lookup)
-        if known is not None:
-            for path in parsed.paths:
-                if not known(path[0]):
-                    raise _bad(directory, f"Could not find a property named '{path[0]}' on type "
-                                          f"'microsoft.graph.{type_name}'.")
-        if directory and parsed.used & ADVANCED and not (eventual and want_count):
-            raise _bad(directory, "Unsupported or invalid query filter clause specified: this operator needs "
-                                  "advanced query parameters ('ConsistencyLevel: eventual' and $count=true).",
-                       unsupported=True)
-        predicate = parsed.predicate
-        selected = [item for item in selected if predicate(item)]
-    search = query_option(request, "search")
-    if search is not None:
-        if directory and not eventual:
-            raise _bad(directory, "Request with $search query parameter only works through MSGraph with a special "
-                                  "request header: 'ConsistencyLevel: eventual'", unsupported=True)
-        try:
-            terms = parse_search(search)
-        except FilterError as exc:
-            raise _bad(directory, str(exc)) from None
-        selected = [item for item in selected
-                    if all(term.lower() in str(lookup(item, (name,)) or "").lower() for name, term in terms)]
+    keep = _row_test(ctx, lookup, known=known, directory=directory, type_name=type_name,
+                     advanced_ok=eventual and want_count, eventual=eventual)
+    size = _page_size(request, page, directory)
+    token = query_option(request, "skiptoken")
+    position = _decode_token(token) if token else 0
     orderby = query_option(request, "orderby")
+    total: int | None = None
+    next_position: int | None = None
     if orderby:
         try:
             keys = parse_orderby(orderby)
         except FilterError as exc:
             raise _bad(directory, str(exc)) from None
+        selected = [item for item in items if keep(item)] if keep else list(items)
         for path, descending in reversed(keys):
             selected.sort(key=_sort_key(lookup, path), reverse=descending)
-    total = len(selected)
-
-    size = page.default
-    top_text = query_option(request, "top")
-    if top_text is not None:
-        if not top_text.isdigit() or int(top_text) < 1:
-            raise _bad(directory, f"Invalid page size specified: '{top_text}'.")
-        size = int(top_text)
-        if size > page.maximum:
-            if page.strict:
-                raise _bad(directory, f"Invalid page size specified: '{top_text}'. Must be between 1 and "
-                                      f"{page.maximum} inclusive.")
-            size = page.maximum
-    token = query_option(request, "skiptoken")
-    offset = _decode_token(token) if token else 0
-    chunk = selected[offset:offset + size]
+        total = len(selected)
+        chunk = selected[position:position + size]
+        if position + size < total:
+            next_position = position + size
+    else:
+        # Without $orderby the skiptoken is a position in the unfiltered collection, so paging through a filtered
+        # 100,000-device inventory tests each device once, not once per page.
+        chunk = []
+        index = position
+        while index < len(items):
+            item = items[index]
+            if keep is None or keep(item):
+                if len(chunk) == size:
+                    next_position = index
+                    break
+                chunk.append(item)
+            index += 1
+        if want_count and position == 0:
+            total = sum(1 for item in items if keep(item)) if keep else len(items)
     values = [to_json(item) for item in chunk]
     select = query_option(request, "select")
     fragment = entity_set
@@ -255,12 +240,71 @@ def collection(
         values = [select_fields(v, names) for v in values]
         fragment = f"{entity_set}({','.join(names)})"
     payload: dict[str, Any] = {"@odata.context": ctx.context(fragment)}
-    if want_count and offset == 0:
+    if want_count and position == 0 and total is not None:
         payload["@odata.count"] = total
-    if offset + size < total:
-        payload["@odata.nextLink"] = _next_link(ctx, offset + size)
+    if next_position is not None:
+        payload["@odata.nextLink"] = _next_link(ctx, next_position)
     payload["value"] = values
     return Response.json_body(200, payload)
+
+
+def _page_size(request: Request, page: Page, directory: bool) -> int:
+    size = page.default
+    top_text = query_option(request, "top")
+    if top_text is not None:
+        if not top_text.isdigit() or int(top_text) < 1:
+            raise _bad(directory, f"Invalid page size specified: '{top_text}'.")
+        size = int(top_text)
+        if size > page.maximum:
+            if page.strict:
+                raise _bad(directory, f"Invalid page size specified: '{top_text}'. Must be between 1 and "
+                                      f"{page.maximum} inclusive.")
+            size = page.maximum
+    return size
+
+
+def _row_test(
+    ctx: Ctx,
+    lookup: Lookup,
+    *,
+    known: Callable[[str], bool] | None,
+    directory: bool,
+    type_name: str,
+    advanced_ok: bool,
+    eventual: bool,
+) -> Callable[[Any], bool] | None:
+    """One predicate for ``$filter`` and ``$search`` together (None when neither is given)."""
+    request = ctx.request
+    tests: list[Callable[[Any], bool]] = []
+    text = query_option(request, "filter")
+    if text is not None:
+        parsed = _parse_filter_leniently(text, lookup)
+        if known is not None:
+            for path in parsed.paths:
+                if path[0] != "@odata.type" and not known(path[0]):
+                    raise _bad(directory, f"Could not find a property named '{path[0]}' on type "
+                                          f"'microsoft.graph.{type_name}'.")
+        if directory and parsed.used & ADVANCED and not advanced_ok:
+            raise _bad(directory, "Unsupported or invalid query filter clause specified: this operator needs "
+                                  "advanced query parameters ('ConsistencyLevel: eventual' and $count=true).",
+                       unsupported=True)
+        tests.append(parsed.predicate)
+    search = query_option(request, "search")
+    if search is not None:
+        if directory and not eventual:
+            raise _bad(directory, "Request with $search query parameter only works through MSGraph with a special "
+                                  "request header: 'ConsistencyLevel: eventual'", unsupported=True)
+        try:
+            terms = parse_search(search)
+        except FilterError as exc:
+            raise _bad(directory, str(exc)) from None
+        tests.append(lambda item: all(term.lower() in str(lookup(item, (name,)) or "").lower()
+                                      for name, term in terms))
+    if not tests:
+        return None
+    if len(tests) == 1:
+        return tests[0]
+    return lambda item: all(test(item) for test in tests)
 
 
 def _parse_filter_leniently(text: str, lookup: Lookup) -> ParsedFilter:

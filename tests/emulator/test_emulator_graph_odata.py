@@ -204,3 +204,30 @@ def test_double_encoded_filter_is_decoded_once_more(make_app: Any, call: Any) ->
     request = Request("GET", "/v1.0/servicePrincipals", query={"$filter": f"appId%20eq%20%27{GRAPH}%27"},
                       headers={"host": "graph.test", "authorization": "Bearer app-1"})
     assert [sp["appId"] for sp in app.handle(request).json()["value"]] == [GRAPH]
+
+
+def _follow(app: Any, call: Any, url: str) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    next_url: str | None = url
+    while next_url:
+        body = call(app, "GET", next_url).json()
+        rows += body["value"]
+        link = body.get("@odata.nextLink")
+        next_url = f"{urlsplit(link).path}?{urlsplit(link).query}" if link else None
+    return rows
+
+
+def test_filtered_and_ordered_paging_visit_each_match_once(make_app: Any, call: Any) -> None:
+    """Paging a filtered or ordered collection returns every match exactly once, in order."""
+    tenant, app = make_app(devices=40)
+    base = "/v1.0/deviceManagement/managedDevices?$top=4&$select=id,deviceName"
+    filtered = _follow(app, call, base + "&$filter=startswith(deviceName,'WIN')")
+    expected = [d.id for d in tenant.devices.values() if d.device_name.startswith("WIN")]
+    assert [d["id"] for d in filtered] == expected
+    ordered = _follow(app, call, base + "&$orderby=deviceName")
+    assert [d["deviceName"] for d in ordered] == sorted((d.device_name for d in tenant.devices.values()),
+                                                         key=str.lower)
+    none = call(app, "GET", base + "&$filter=deviceName eq 'nothing'&$count=true").json()
+    assert none["value"] == []
+    assert none["@odata.count"] == 0
+    assert "@odata.nextLink" not in none
