@@ -64,7 +64,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         _log.debug("%s - %s", self.address_string(), format % args)
 
     def _dispatch(self) -> None:
-        body = self._read_body()
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        body = self._read_body(headers)
         if body is None:
             return
         target = self.path
@@ -72,7 +73,6 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             parts = urllib.parse.urlsplit(target)
             target = parts.path + ("?" + parts.query if parts.query else "")
         raw_path, _, raw_query = target.partition("?")
-        headers = {k.lower(): v for k, v in self.headers.items()}
         headers.setdefault("host", self.server.authority)
         headers["x-emulator-scheme"] = self.server.scheme
         request = Request(
@@ -87,10 +87,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_HEAD = do_OPTIONS = _dispatch  # noqa: N815
 
-    def _read_body(self) -> bytes | None:
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+    def _read_body(self, headers: dict[str, str]) -> bytes | None:
+        if "chunked" in headers.get("transfer-encoding", "").lower():
             return self._read_chunked()
-        length_text = self.headers.get("Content-Length")
+        length_text = headers.get("content-length")
         if not length_text:
             return b""
         try:
