@@ -118,6 +118,14 @@ def _is_status_line(s: str) -> bool:
     )
 
 
+def _wraps(lines: list[str], last_key: str | None, last_index: int, index: int) -> bool:
+    """True when line ``index`` directly follows a long modern key line, as a console-wrapped value does."""
+    if last_key is None or index - last_index != 1:
+        return False
+    previous = lines[last_index]
+    return " :" in previous and len(previous.rstrip()) >= _WRAP_MIN
+
+
 def _double_spaced(lines: list[str]) -> bool:
     """True when no two non-blank lines are adjacent: a paste with a blank line after every line."""
     previous_blank = True
@@ -231,6 +239,10 @@ def split_sections(text: str) -> Layout:
                 continue
 
         pair = _key_line(s)
+        if pair is not None and pair[2] and _wraps(lines, last_key, last_index, index):
+            # "Correlation ID: 0a1b…" right after a long "Key : value" line is the wrapped rest of that value,
+            # not a 1607-layout key line: the two layouts do not mix within an output.
+            pair = None
         if pair is not None:
             key, value, old_layout = pair
             legacy = legacy or old_layout

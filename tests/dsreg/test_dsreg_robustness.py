@@ -171,3 +171,19 @@ def test_repeated_section_title_is_kept_with_a_suffix() -> None:
     assert status.sections == {"User State": {"NgcSet": "YES"}, "User State #2": {"NgcSet": "NO"}}
     assert status.user_state is not None
     assert status.user_state.ngc_set is True
+
+
+def test_wrapped_text_that_looks_like_a_legacy_key_line_is_joined_back() -> None:
+    """A wrap that starts a line with `Correlation ID: …` continues the value instead of adding a key."""
+    head = (
+        "  Server Error Description : AADSTS50126: Error validating credentials due to invalid username or password. "
+    )
+    status = parse_dsregcmd(
+        "| SSO State |\n"
+        "            Correlation ID : aaaa0000-bb11-2222-33cc-444444dddddd\n"
+        f"{head}\nCorrelation ID: 0a1b2c3d\n"
+        "             EnterprisePrt : NO\n"
+    )
+    assert status.legacy_layout is False
+    assert list(status.sections["SSO State"]) == ["Correlation ID", "Server Error Description", "EnterprisePrt"]
+    assert status.sections["SSO State"]["Server Error Description"].endswith("password. Correlation ID: 0a1b2c3d")
