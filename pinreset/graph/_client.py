@@ -18,7 +18,6 @@ import logging
 import random
 import ssl
 import time
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
@@ -41,6 +40,7 @@ from pinreset.graph._auth import BearerAuth
 from pinreset.graph._errors import error_from_response, error_from_transport, safe_url
 from pinreset.graph._pacing import Pacer
 from pinreset.graph._retry import RETRYABLE_STATUSES, Deadline, RetryPolicy, retry_after_of
+from pinreset.graph._tls import env_proxy, is_tls_verification_failure, ssl_context
 
 __all__ = ["GLOBAL_GRAPH_URL", "GraphClient", "GraphResponse"]
 
@@ -64,44 +64,6 @@ class GraphResponse:
     status: int
     headers: Mapping[str, str]
     body: Any
-
-
-def _ssl_context(verify: bool | str | ssl.SSLContext) -> ssl.SSLContext | bool:
-    """The trust store, chosen explicitly: a CA file, a ready context, or certifi's bundle (else the system's)."""
-    if isinstance(verify, ssl.SSLContext) or verify is False:
-        return verify
-    if isinstance(verify, str):
-        return ssl.create_default_context(cafile=verify)
-    try:
-        import certifi
-
-        return ssl.create_default_context(cafile=certifi.where())
-    except ImportError:  # pragma: no cover - certifi ships with httpx
-        return ssl.create_default_context()
-
-
-def _env_proxy(url: str) -> str | None:
-    """The proxy the environment names for ``url`` (``HTTPS_PROXY``, honouring ``NO_PROXY``), read on purpose.
-
-    httpx's ``trust_env`` would also take ``SSL_CERT_FILE`` and netrc from the environment; pinreset wants only
-    the proxy from there, so it reads that alone.
-    """
-    parsed = httpx.URL(url)
-    host = parsed.host
-    bypass: Any = getattr(urllib.request, "proxy_bypass_environment", None)  # untyped in typeshed
-    if host in ("127.0.0.1", "localhost", "::1") or (bypass is not None and bypass(host)):
-        return None
-    proxies = urllib.request.getproxies_environment()
-    return proxies.get(parsed.scheme) or proxies.get("all")
-
-
-def _is_tls_verification_failure(exc: BaseException) -> bool:
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ssl.SSLCertVerificationError):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
 
 
 class GraphClient:
@@ -163,8 +125,8 @@ class GraphClient:
         self._http = httpx.Client(
             base_url=self.graph_url,
             transport=transport,
-            verify=_ssl_context(verify) if transport is None else True,
-            proxy=_env_proxy(self.graph_url) if transport is None else None,
+            verify=ssl_context(verify) if transport is None else True,
+            proxy=env_proxy(self.graph_url) if transport is None else None,
             trust_env=False,
             timeout=httpx.Timeout(timeout),
             headers={"User-Agent": user_agent, "Accept": "application/json"},
@@ -241,7 +203,7 @@ class GraphClient:
                 # A connection never made means the request never left: safe to repeat even a create.
                 never_sent = isinstance(exc.__cause__, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
                 retry = idempotent or never_sent
-                if _is_tls_verification_failure(exc):
+                if is_tls_verification_failure(exc):
                     raise
                 retry_after = None
             else:
