@@ -15,14 +15,16 @@ from pinreset.remote._probes import (
     RECOVERY_EVENT_IDS,
     effective_policy,
     interactive_users,
+    item_properties_by_key,
     mdm_policy_keys,
     newest_event_for,
     os_facts,
     parse_dsreg,
     policy_setting,
     recovery_events,
+    sort_answers,
 )
-from pinreset.remote._session import Budget, Cancelled, CheckFailure, HostSession, classify, cmd
+from pinreset.remote._session import Budget, Cancelled, CheckFailure, Cmd, HostSession, classify, cmd
 from pinreset.remote.models import (
     ConnectingAccountView,
     DeviceCheck,
@@ -51,17 +53,41 @@ class _Gathered:
     users: list[UserState] = attrs.Factory(list)
 
 
-def _read_device(session: HostSession, gathered: _Gathered) -> list[tuple[str, str | None]]:
-    caption, version, build = os_facts(
-        session.run(
+def _device_statements() -> list[tuple[Cmd, ...]]:
+    """Everything device-scoped in one invocation; each answer is recognised by its shape, not its position."""
+    explorer = cmd("Get-CimInstance", ClassName="Win32_Process", Filter="Name = 'explorer.exe'")
+    return [
+        (
             cmd("Get-CimInstance", ClassName="Win32_OperatingSystem"),
             cmd("Select-Object", Property=["Caption", "Version", "BuildNumber"]),
-        )
-    )
+        ),
+        # The device sections of this output are valid; its User State is the connecting account's.
+        (cmd("dsregcmd.exe", "/status"),),
+        (explorer, cmd("Invoke-CimMethod", MethodName="GetOwnerSid")),
+        (explorer, cmd("Invoke-CimMethod", MethodName="GetOwner")),
+        (cmd("Get-ItemProperty", Path=GPO_KEY, ErrorAction="SilentlyContinue"),),
+        (
+            cmd("Get-ChildItem", Path=MDM_ROOT, Recurse=True, ErrorAction="SilentlyContinue"),
+            cmd("Select-Object", Property=["Name", "Property"]),
+        ),
+        (
+            cmd(
+                "Get-WinEvent",
+                FilterHashtable={"LogName": _HELLO_LOG, "Id": list(RECOVERY_EVENT_IDS)},
+                MaxEvents=_MAX_EVENTS,
+                ErrorAction="SilentlyContinue",
+            ),
+            cmd("Select-Object", Property=["Id", "TimeCreated", "Message", "UserId"]),
+        ),
+    ]
+
+
+def _read_device(session: HostSession, gathered: _Gathered) -> list[tuple[str, str | None]]:
+    answers = sort_answers(session.run_statements(*_device_statements()))
+    caption, version, build = os_facts(answers.os)
     device = DeviceFacts(os_caption=caption, os_version=version, os_build=build)
     gathered.device = device
-    # The device sections of this output are valid; its User State is the connecting account's.
-    admin = parse_dsreg(session.run(cmd("dsregcmd.exe", "/status")))
+    admin = parse_dsreg(answers.dsreg_lines)
     gathered.admin = ConnectingAccountView(dsreg=admin)
     device = attrs.evolve(
         device,
@@ -72,50 +98,26 @@ def _read_device(session: HostSession, gathered: _Gathered) -> list[tuple[str, s
         tenant_id=admin.tenant_id,
     )
     gathered.device = device
-
-    explorer = cmd("Get-CimInstance", ClassName="Win32_Process", Filter="Name = 'explorer.exe'")
-    users = interactive_users(
-        session.run(explorer, cmd("Invoke-CimMethod", MethodName="GetOwnerSid")),
-        session.run(explorer, cmd("Invoke-CimMethod", MethodName="GetOwner")),
-    )[:_MAX_USERS]
+    users = interactive_users(answers.owner_sids, answers.owners)[:_MAX_USERS]
     signed_in = {sid for sid, _ in users}
 
     settings: list[PolicySetting] = []
-    gpo = policy_setting(
-        session.run(cmd("Get-ItemProperty", Path=GPO_KEY, ErrorAction="SilentlyContinue")),
-        source=PolicySource.GPO,
-        registry_path=GPO_KEY,
-    )
+    gpo = policy_setting(answers.item_properties, source=PolicySource.GPO, registry_path=GPO_KEY)
     if gpo is not None:
         settings.append(gpo)
-    keys = session.run(
-        cmd("Get-ChildItem", Path=MDM_ROOT, Recurse=True, ErrorAction="SilentlyContinue"),
-        cmd("Select-Object", Property=["Name", "Property"]),
-    )
-    for path, source, sid in mdm_policy_keys(keys):
-        if source is PolicySource.MDM_USER and sid not in signed_in:
-            continue  # another user's policy never applies to the people signed in now
-        value = policy_setting(
-            session.run(cmd("Get-ItemProperty", Path=path, ErrorAction="SilentlyContinue")),
-            source=source,
-            registry_path=path,
-            user_sid=sid,
+    # Another user's MDM policy never applies to the people signed in now, so it is not even read.
+    keys = [k for k in mdm_policy_keys(answers.registry_keys) if k[1] is PolicySource.MDM_DEVICE or k[2] in signed_in]
+    if keys:
+        values = item_properties_by_key(
+            session.run(cmd("Get-ItemProperty", Path=[path for path, _, _ in keys], ErrorAction="SilentlyContinue"))
         )
-        if value is not None:
-            settings.append(value)
+        for path, source, sid in keys:
+            found = values.get(path.lower())
+            value = policy_setting(found, source=source, registry_path=path, user_sid=sid)
+            if value is not None:
+                settings.append(value)
     policy = effective_policy(settings, user_sid=users[0][0] if users else None)
-
-    events = recovery_events(
-        session.run(
-            cmd(
-                "Get-WinEvent",
-                FilterHashtable={"LogName": _HELLO_LOG, "Id": list(RECOVERY_EVENT_IDS)},
-                MaxEvents=_MAX_EVENTS,
-                ErrorAction="SilentlyContinue",
-            ),
-            cmd("Select-Object", Property=["Id", "TimeCreated", "Message", "UserId"]),
-        )
-    )
+    events = recovery_events(answers.events)
     gathered.device = attrs.evolve(device, policy=policy, recovery_key_events=events)
     return users
 

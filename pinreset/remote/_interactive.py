@@ -144,15 +144,23 @@ def run_as_interactive_user(
     name = _checked_task_name(task_name or new_task_name())
     xml = task_xml(name, user_sid)
     target = output_path(name)
+    cleanup = (
+        (cmd("Unregister-ScheduledTask", TaskName=name, Confirm=False),),
+        (cmd("Remove-Item", LiteralPath=target, Force=True, ErrorAction="SilentlyContinue"),),
+    )
     registered = False
+    cleaned = False
     try:
-        session.run(cmd("New-Item", ItemType="Directory", Path=OUTPUT_DIR, Force=True))
         # Marked before the call: a request that times out may still have registered the task.
         registered = True
-        session.run(cmd("Register-ScheduledTask", TaskName=name, Xml=xml, Force=True))
-        session.run(cmd("Start-ScheduledTask", TaskName=name))
+        session.run_statements(
+            (cmd("New-Item", ItemType="Directory", Path=OUTPUT_DIR, Force=True),),
+            (cmd("Register-ScheduledTask", TaskName=name, Xml=xml, Force=True),),
+            (cmd("Start-ScheduledTask", TaskName=name),),
+        )
         started = session.budget.elapsed()
         while True:
+            polled_at = session.budget.elapsed()
             result = _last_result(session.run(cmd("Get-ScheduledTaskInfo", TaskName=name)))
             if result == 0:
                 break
@@ -165,20 +173,19 @@ def run_as_interactive_user(
             elif result != SCHED_S_TASK_RUNNING:
                 shown = f"0x{result & 0xFFFFFFFF:X}" if result is not None else "unknown"
                 raise CheckFailure(Outcome.COMMAND_FAILED, f"dsregcmd in the user's session ended with {shown}")
-            session.budget.sleep(poll_interval)
-        text = session.run(cmd("Get-Content", LiteralPath=target, Raw=True))
-        if not isinstance(text, str):
-            raise CheckFailure(Outcome.UNPARSEABLE, "the user's dsregcmd output file is empty or unreadable")
-        return text
+            # Polls start poll_interval apart; on a slow link the poll itself already took that long.
+            session.budget.sleep(max(0.0, poll_interval - (session.budget.elapsed() - polled_at)))
+        # Read the output and remove task and file in the same round trip.
+        # Read the output and remove task and file in the same round trip. Should Get-Content fail, the clean-up
+        # statements still run (the error is not terminating) and the finally block repeats them to be sure.
+        values = session.run_statements((cmd("Get-Content", LiteralPath=target, Raw=True),), *cleanup)
+        cleaned = True
+        texts = [v for v in values if isinstance(v, str)]
+        if not texts:
+            raise CheckFailure(Outcome.UNPARSEABLE, "the user's dsregcmd output file is empty")
+        return texts[0]
     finally:
         # Always clean up, even after the deadline or a cancellation: the budget grants a short grace.
-        with session.budget.cleanup():
-            if registered:
-                _quietly(session, cmd("Unregister-ScheduledTask", TaskName=name, Confirm=False))
-            _quietly(session, cmd("Remove-Item", LiteralPath=target, Force=True, ErrorAction="SilentlyContinue"))
-
-
-def _quietly(session: HostSession, command: Any) -> None:
-    # Clean-up is best effort: the check's outcome is already decided.
-    with contextlib.suppress(Exception):
-        session.run(command, ignore_errors=True)
+        if registered and not cleaned:
+            with session.budget.cleanup(), contextlib.suppress(Exception):
+                session.run_statements(*cleanup, ignore_errors=True)

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
+import attrs
+
 from pinreset.exceptions import ParseError
 from pinreset.remote.models import (
     DsregView,
@@ -34,6 +36,7 @@ __all__ = [
     "parse_dsreg",
     "policy_setting",
     "recovery_events",
+    "sort_answers",
 ]
 
 #: Group Policy "Use PIN Recovery" (computer only).
@@ -294,6 +297,71 @@ def interactive_users(owner_sids: Any, owners: Any) -> list[tuple[str, str | Non
                 name = f"{owner.get('Domain') or ''}\\{owner['User']}".lstrip("\\")
         users.append((sid, name))
     return users
+
+
+@attrs.define
+class Answers:
+    """The values of one multi-statement invocation, sorted by what they are."""
+
+    os: list[Any] = attrs.Factory(list)
+    dsreg_lines: list[str] = attrs.Factory(list)
+    owner_sids: list[Any] = attrs.Factory(list)
+    owners: list[Any] = attrs.Factory(list)
+    registry_keys: list[Any] = attrs.Factory(list)
+    item_properties: list[Any] = attrs.Factory(list)
+    events: list[Any] = attrs.Factory(list)
+
+
+def _kind(item: Mapping[str, Any]) -> str:
+    if "BuildNumber" in item or "OSArchitecture" in item:
+        return "os"
+    if "Sid" in item and "ReturnValue" in item:
+        return "owner_sids"
+    if "ReturnValue" in item and ("User" in item or "Domain" in item):
+        return "owners"
+    if "PSPath" in item:
+        return "item_properties"
+    if "Name" in item and "Property" in item:
+        return "registry_keys"
+    if "Id" in item and ("TimeCreated" in item or "UserId" in item or "Message" in item):
+        return "events"
+    raise ParseError(f"unexpected object in the answer (properties {', '.join(sorted(item)) or 'none'})")
+
+
+def sort_answers(values: Iterable[Any]) -> Answers:
+    """Sort the JSON values of several statements by their shape (a statement with no output writes nothing).
+
+    Raises:
+        ParseError: for a value of no known shape.
+    """
+    answers = Answers()
+    for value in values:
+        items = as_list(value)
+        if items and all(isinstance(item, str) for item in items):
+            answers.dsreg_lines.extend(items)
+            continue
+        for item in items:
+            getattr(answers, _kind(_mapping(item, "answer"))).append(item)
+    return answers
+
+
+def item_properties_by_key(items: Any) -> dict[str, Mapping[str, Any]]:
+    """``Get-ItemProperty`` objects keyed by their registry key (``HKLM:\\...``, lower case).
+
+    Raises:
+        ParseError: when an object has no readable ``PSPath``.
+    """
+    found: dict[str, Mapping[str, Any]] = {}
+    for item in as_list(items):
+        properties = _mapping(item, "Get-ItemProperty")
+        path = str(properties.get("PSPath") or "")
+        key = path.split("::", 1)[-1]
+        if key.upper().startswith("HKEY_LOCAL_MACHINE"):
+            key = "HKLM:" + key[len("HKEY_LOCAL_MACHINE") :]
+        if not key.upper().startswith("HKLM:"):
+            raise ParseError(f"Get-ItemProperty object without a registry PSPath: {path!r}")
+        found[key.lower()] = properties
+    return found
 
 
 def newest_event_for(events: Sequence[RecoveryKeyEvent], sid: str) -> RecoveryKeyEvent | None:

@@ -99,7 +99,8 @@ class Budget:
     def sleep(self, seconds: float) -> None:
         """Sleep up to ``seconds`` but never past the deadline; wakes early on cancellation."""
         left = self.remaining()
-        self.cancel.wait(min(seconds, left))
+        if seconds > 0:
+            self.cancel.wait(min(seconds, left))
         self.remaining()
 
     @contextmanager
@@ -185,13 +186,19 @@ def _bound_transport(wsman: WSMan, connection: WinRMConnection, budget: Budget) 
     def send(message: bytes, *, retries_on_read_timeout: int = 0, timeout: Any = None) -> bytes:
         left = budget.remaining()
         read = float(timeout) if isinstance(timeout, (int, float)) else connection.read_timeout
-        return bytes(
+        answer = bytes(
             original(
                 message,
                 retries_on_read_timeout=0,
                 timeout=(min(connection.connection_timeout, left), min(read, left)),
             )
         )
+        session = transport.session
+        if session is not None and session.trust_env:
+            # pypsrp has already folded the environment's proxy and CA settings into the session when it built
+            # it; re-reading the whole environment (and ~/.netrc) on every later request only costs CPU.
+            session.trust_env = False
+        return answer
 
     transport.send = send  # type: ignore[method-assign]
 
@@ -236,6 +243,55 @@ class HostSession:
         finally:
             self.wsman.close()
 
+    def run_statements(self, *statements: Sequence[Cmd], ignore_errors: bool = False) -> list[Any]:
+        """Run several statements in one invocation (one round trip) and return every JSON value they wrote.
+
+        Each statement ends with ``ConvertTo-Json``; a statement with no output writes nothing, so the caller
+        tells the values apart by their shape, never by their position.
+
+        Args:
+            statements: the statements, each a pipeline of commands.
+            ignore_errors: do not fail on non-terminating errors.
+
+        Returns:
+            The parsed JSON values in the order they were written (``null`` values dropped).
+
+        Raises:
+            CheckFailure: ``COMMAND_FAILED`` when a statement failed or wrote to the error stream.
+            json.JSONDecodeError: when a JSON text is broken (classified as ``unparseable``).
+        """
+        ps = PowerShell(self.pool)
+        for statement in statements:
+            self._add(ps, statement)
+            ps.add_cmdlet("ConvertTo-Json").add_parameter("Depth", 4).add_parameter("Compress", True)
+            ps.add_statement()
+        label = "; ".join(" | ".join(c.name for c in statement) for statement in statements)
+        output = self._invoke(ps, label, ignore_errors)
+        values = [json.loads(str(item)) for item in output if item is not None and str(item).strip()]
+        return [v for v in values if v is not None]
+
+    @staticmethod
+    def _add(ps: PowerShell, commands: Sequence[Cmd]) -> None:
+        for command in commands:
+            ps.add_cmdlet(command.name)
+            for name, value in command.parameters:
+                ps.add_parameter(name, value)
+            for value in command.arguments:
+                ps.add_argument(value)
+
+    def _invoke(self, ps: PowerShell, label: str, ignore_errors: bool) -> list[Any]:
+        try:
+            output: list[Any] = ps.invoke()
+            # had_errors is only set by a terminating error; cmdlets that fail on one item just write an error
+            # record, which is a failure of the check all the same.
+            errors = [str(e) for e in ps.streams.error]
+            if ps.had_errors or (errors and not ignore_errors):
+                detail = "; ".join(errors) or "the pipeline failed"
+                raise CheckFailure(Outcome.COMMAND_FAILED, f"{label}: {detail}")
+        finally:
+            self._close_pipeline(ps)
+        return output
+
     def run(self, *commands: Cmd, as_json: bool = True, ignore_errors: bool = False) -> Any:
         """Run one pipeline of ``commands`` and return its output.
 
@@ -253,25 +309,10 @@ class HostSession:
             json.JSONDecodeError: when the JSON text is broken (classified as ``unparseable``).
         """
         ps = PowerShell(self.pool)
-        for command in commands:
-            ps.add_cmdlet(command.name)
-            for name, value in command.parameters:
-                ps.add_parameter(name, value)
-            for value in command.arguments:
-                ps.add_argument(value)
+        self._add(ps, commands)
         if as_json:
             ps.add_cmdlet("ConvertTo-Json").add_parameter("Depth", 4).add_parameter("Compress", True)
-        try:
-            output = ps.invoke()
-            # had_errors is only set by a terminating error; cmdlets that fail on one item just write an error
-            # record, which is a failure of the check all the same.
-            errors = [str(e) for e in ps.streams.error]
-            if ps.had_errors or (errors and not ignore_errors):
-                names = " | ".join(c.name for c in commands)
-                detail = "; ".join(errors) or "the pipeline failed"
-                raise CheckFailure(Outcome.COMMAND_FAILED, f"{names}: {detail}")
-        finally:
-            self._close_pipeline(ps)
+        output = self._invoke(ps, " | ".join(c.name for c in commands), ignore_errors)
         if not as_json:
             return output
         texts = [str(item) for item in output if item is not None]

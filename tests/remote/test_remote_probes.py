@@ -182,3 +182,40 @@ def test_parse_dsreg_refuses_garbage_and_truncation(text: str) -> None:
     """Garbage and output cut before the User State raise ParseError (reported as unparseable)."""
     with pytest.raises(ParseError):
         parse_dsreg(text)
+
+
+def test_answers_are_sorted_by_shape_not_position() -> None:
+    """Statements that wrote nothing leave no gap: every value is recognised by its properties."""
+    from pinreset.remote._probes import sort_answers
+
+    answers = sort_answers(
+        [
+            {"Caption": "Windows", "Version": "10.0.22631", "BuildNumber": "22631"},
+            ["+----+", "| Device State |", "AzureAdJoined : YES"],
+            [{"Sid": USER, "ReturnValue": 0}],
+            {"Domain": "AzureAD", "User": "alice", "ReturnValue": 0},
+            {"Id": 8060, "TimeCreated": "/Date(0)/", "UserId": USER},
+            [{"Name": "HKEY_LOCAL_MACHINE\\SOFTWARE\\x", "Property": []}],
+        ]
+    )
+    assert len(answers.os) == 1
+    assert answers.dsreg_lines[2] == "AzureAdJoined : YES"
+    assert answers.owner_sids == [{"Sid": USER, "ReturnValue": 0}]
+    assert len(answers.owners) == 1
+    assert len(answers.events) == 1
+    assert len(answers.registry_keys) == 1
+    assert answers.item_properties == []
+    with pytest.raises(ParseError, match="unexpected object"):
+        sort_answers([{"Surprise": 1}])
+
+
+def test_item_properties_are_keyed_by_registry_path() -> None:
+    """PSPath with the registry provider prefix maps back to the HKLM: path that was asked for."""
+    from pinreset.remote._probes import item_properties_by_key
+
+    path = "Microsoft.PowerShell.Core\\Registry::HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\PassportForWork"
+    found = item_properties_by_key({"EnablePinRecovery": 0, "PSPath": path})
+    assert found["hklm:\\software\\policies\\microsoft\\passportforwork"]["EnablePinRecovery"] == 0
+    assert item_properties_by_key(None) == {}
+    with pytest.raises(ParseError):
+        item_properties_by_key([{"PSPath": "C:\\Windows"}])
