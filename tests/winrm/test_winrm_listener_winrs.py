@@ -145,3 +145,23 @@ def test_pywinrm_basic_over_https_validates_the_ca(host: SimulatedHost, hosts: W
     result = session.run_cmd("dsregcmd", ["/status"])
     assert result.status_code == 0
     assert b"Device State" in result.std_out
+
+
+def test_pywinrm_run_ps_runs_canned_scripts(host: SimulatedHost, hosts: WinRMHosts) -> None:
+    """pywinrm's run_ps (powershell -EncodedCommand over WinRS) answers the canned scripts, refuses others."""
+    import winrm
+
+    session = winrm.Session(
+        f"https://{host.address}:{host.https_port}/wsman",
+        auth=(hosts.username, PASSWORD),
+        transport="ntlm",
+        server_cert_validation="validate",
+        ca_trust_path=hosts.ca_bundle,
+    )
+    version = session.run_ps("$PSVersionTable.PSVersion.ToString()")
+    assert (version.status_code, version.std_out) == (0, b"5.1.22621.4391\r\n")
+    status = session.run_ps("dsregcmd /status")
+    assert pinreset.parse_dsregcmd(status.std_out.decode("cp437")).device_state is not None
+    refused = session.run_ps("Stop-Computer -Force")
+    assert refused.status_code == 1
+    assert b"'Stop-Computer' is not recognized" in refused.std_err

@@ -2,12 +2,15 @@
 
 ``execute_cmd`` hands the whole line to ``cmd.exe /c``; a scheduled task runs ``cmd.exe`` with arguments such as
 ``/c dsregcmd /status > "C:\\ProgramData\\pinreset\\x.txt"``. Supported: ``dsregcmd[.exe] /status``, ``hostname``,
-``whoami``, ``ver``, ``echo``, output redirection (``>``, ``>>``, ``2>&1``). Anything else gets cmd's own
+``whoami``, ``ver``, ``echo``, output redirection (``>``, ``>>``, ``2>&1``), and ``powershell -EncodedCommand``
+(what pywinrm's ``run_ps`` sends) for the canned scripts of :func:`canned_script`. Anything else gets cmd's own
 "is not recognized" message and exit code 1, as on Windows.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from typing import TYPE_CHECKING
 
@@ -16,7 +19,10 @@ import attrs
 if TYPE_CHECKING:
     from pinreset.emulator.winrm._host import SimulatedHost
 
-__all__ = ["CmdResult", "run_command_line", "split_redirection"]
+__all__ = ["PS_VERSION", "CmdResult", "canned_script", "run_command_line", "split_redirection"]
+
+#: ``$PSVersionTable.PSVersion`` of the simulated hosts (Windows PowerShell 5.1 on Windows 11 23H2).
+PS_VERSION = "5.1.22621.4391"
 
 _REDIRECT = re.compile(r'\s*(?P<op>>>|>)\s*(?P<target>"[^"]*"|[^\s"]+)\s*$')
 _MERGE = re.compile(r"\s+2>&1\s*$")
@@ -72,6 +78,49 @@ def run_command_line(host: SimulatedHost, line: str, *, account: str) -> CmdResu
     return CmdResult("", result.stderr, result.rc)
 
 
+def canned_script(script: str) -> str | None:
+    """The command line a known PowerShell script amounts to (``None`` for anything else).
+
+    The simulated hosts evaluate no PowerShell text; these are the only scripts clients send as text.
+    """
+    lowered = " ".join(script.strip().rstrip(";").lower().split())
+    if lowered.startswith("& "):
+        lowered = lowered[2:]
+    if lowered in ("dsregcmd /status", "dsregcmd.exe /status"):
+        return "dsregcmd /status"
+    if lowered in ("$psversiontable.psversion.tostring()", "hostname", "whoami", "ver"):
+        return lowered
+    return None
+
+
+def _powershell(host: SimulatedHost, args: list[str], *, account: str) -> CmdResult:
+    lowered = [a.lower() for a in args]
+    flag = next((i for i, a in enumerate(lowered) if a in ("-encodedcommand", "-enc", "-e", "-ec")), None)
+    if flag is None or flag + 1 >= len(args):
+        return CmdResult("", "The simulated host runs only -EncodedCommand scripts.\r\n", 1)
+    try:
+        script = base64.b64decode(args[flag + 1], validate=True).decode("utf-16-le")
+    except (binascii.Error, UnicodeDecodeError):
+        return CmdResult(
+            "",
+            "Cannot process the command because the value specified with -EncodedCommand is not "
+            "properly encoded. The value must be Base64 encoded.\r\n",
+            1,
+        )
+    line = canned_script(script)
+    if line == "$psversiontable.psversion.tostring()":
+        return CmdResult(PS_VERSION + "\r\n", "", 0)
+    if line is not None:
+        return _run_simple(host, line, account=account)
+    word = script.split()[0] if script.split() else script
+    return CmdResult(
+        "",
+        f"{word} : The term '{word}' is not recognized as the name of a cmdlet, function, script "
+        "file, or operable program.\r\n",
+        1,
+    )
+
+
 def _run_simple(host: SimulatedHost, command: str, *, account: str) -> CmdResult:
     words = command.split()
     if not words:
@@ -85,6 +134,8 @@ def _run_simple(host: SimulatedHost, command: str, *, account: str) -> CmdResult
         if args == ["/status"]:
             return CmdResult(_crlf(host.dsregcmd(account)), "", 0)
         return CmdResult(_DSREG_USAGE, "", 0)
+    if verb == "powershell":
+        return _powershell(host, words[1:], account=account)
     if verb == "hostname":
         return CmdResult(host.device_name + "\r\n", "", 0)
     if verb == "whoami":

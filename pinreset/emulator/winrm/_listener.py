@@ -113,6 +113,11 @@ class WinRMListener:
         for sock in list(self._hung):
             sock.close()
         self._hung.clear()
+        # A worker may be holding a Receive open for up to OperationTimeout: release it.
+        for host in {e.host for e in self._endpoints}:
+            for shell in list(host.shells.values()):
+                shell.close()
+            host.shells.clear()
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._poller.close()
         if self._token is not None:

@@ -76,6 +76,7 @@ class PSRPShell:
         self._pipes: dict[uuid.UUID, _Pipe] = {}
         self.outbox: dict[uuid.UUID | None, deque[bytes]] = {None: deque()}
         self.last_used = time.monotonic()
+        self.closed = False
         self.feed(creation, None)
 
     @property
@@ -178,7 +179,7 @@ class PSRPShell:
         with self._lock:
             box = self.outbox.setdefault(pipeline_id, deque())
             if not box:
-                self._lock.wait_for(lambda: bool(box), timeout=wait)
+                self._lock.wait_for(lambda: bool(box) or self.closed, timeout=wait)
             items = list(box)
             box.clear()
             done = False
@@ -207,8 +208,10 @@ class PSRPShell:
             self._drain()
 
     def close(self) -> None:
-        """WSMan Delete: close every pipeline, then the pool."""
+        """WSMan Delete (or the host going away): close every pipeline, then the pool; wake waiting Receives."""
         with self._lock:
+            self.closed = True
+            self._lock.notify_all()
             for pipe in list(self.pool.pipeline_table.values()):
                 if pipe.state.name == "Running":
                     pipe.stop()

@@ -10,13 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pinreset.emulator.winrm._cmd import run_command_line
+from pinreset.emulator.winrm._cmd import PS_VERSION, canned_script, run_command_line
 from pinreset.emulator.winrm._engine import CmdletSpec, Invocation, Param, PSError, command_not_found, register
 from pinreset.emulator.winrm._objects import PSObj
 
 __all__: list[str] = []
-
-_PS_VERSION = "5.1.22621.4391"
 
 
 def _native(line: str, inv: Invocation) -> Iterator[str]:
@@ -53,16 +51,13 @@ register(
 
 
 def _invoke_expression(inv: Invocation) -> Iterator[Any]:
-    script = str(inv.args["Command"]).strip().rstrip(";").strip()
-    lowered = " ".join(script.lower().split())
-    if lowered in ("dsregcmd /status", "dsregcmd.exe /status", "& dsregcmd.exe /status", "& dsregcmd /status"):
-        yield from _native("dsregcmd /status", inv)
+    script = str(inv.args["Command"])
+    line = canned_script(script)
+    if line == "$psversiontable.psversion.tostring()":
+        yield PS_VERSION
         return
-    if lowered in ("$psversiontable.psversion.tostring()", "$psversiontable.psversion.tostring( )"):
-        yield _PS_VERSION
-        return
-    if lowered in ("hostname", "whoami", "ver"):
-        yield from _native(lowered, inv)
+    if line is not None:
+        yield from _native(line, inv)
         return
     # The first word decides what PowerShell would have looked up; nothing else is evaluated.
     raise command_not_found(script.split()[0] if script.split() else script)
