@@ -20,7 +20,7 @@ from pinreset.exceptions import (
     GraphError,
 )
 from pinreset.graph._errors import error_from_response
-from pinreset.graph._retry import RETRYABLE_STATUSES, retry_after_of
+from pinreset.graph._retry import RETRYABLE_IF_IDEMPOTENT, RETRYABLE_STATUSES, retry_after_of
 
 if TYPE_CHECKING:
     from pinreset.graph._client import GraphClient
@@ -191,7 +191,7 @@ def _send_chunk(
 def _should_retry(req: BatchRequest, result: BatchResult, retrying: set[str]) -> bool:
     if result.status in (429, 503):
         return True
-    if result.status in RETRYABLE_STATUSES or result.status == 0:
+    if result.status in RETRYABLE_IF_IDEMPOTENT or result.status == 0:
         return req.repeatable
     # 424: a dependency failed; worth resending only together with a dependency that is being retried.
     return result.status == 424 and any(d in retrying for d in req.depends_on)
@@ -224,7 +224,8 @@ def run_batch(client: GraphClient, requests: Sequence[BatchRequest], *, version:
             answers.update(_send_chunk(client, version, chunk, final))
         for req in pending:
             attempts[req.id] += 1
-        failed_transiently = {rid for rid, res in answers.items() if res.status in (*RETRYABLE_STATUSES, 0)}
+        transient = (*RETRYABLE_STATUSES, *RETRYABLE_IF_IDEMPOTENT, 0)
+        failed_transiently = {rid for rid, res in answers.items() if res.status in transient}
         retry: list[BatchRequest] = []
         waits: list[float] = []
         for req in pending:

@@ -3,7 +3,7 @@
 Reliability rules, in one place:
 
 - 429 and 503 are retried for every method (Graph did not process the request), honouring ``Retry-After``;
-  504, dropped connections, truncated bodies and unreadable JSON on a 2xx are retried only for idempotent
+  500, 502, 504, dropped connections, truncated bodies and unreadable JSON on a 2xx only for idempotent
   requests (GET, PUT, DELETE, and POSTs the caller marks idempotent such as ``assign`` or a report query).
 - A non-idempotent create is never blindly retried: :meth:`GraphClient.create` asks the caller's ``lookup``
   whether the object exists before posting again.
@@ -39,7 +39,7 @@ from pinreset.exceptions import (
 from pinreset.graph._auth import BearerAuth
 from pinreset.graph._errors import error_from_response, error_from_transport, safe_url
 from pinreset.graph._pacing import Pacer
-from pinreset.graph._retry import RETRYABLE_STATUSES, Deadline, RetryPolicy, retry_after_of
+from pinreset.graph._retry import RETRYABLE_IF_IDEMPOTENT, Deadline, RetryPolicy, retry_after_of
 from pinreset.graph._tls import env_proxy, is_tls_verification_failure, ssl_context
 
 __all__ = ["GLOBAL_GRAPH_URL", "GraphClient", "GraphResponse"]
@@ -217,7 +217,9 @@ class GraphClient:
                     url=safe_url(url),
                     client_request_id=client_request_id,
                 )
-                retry = response.status in _ALWAYS_RETRYABLE or (response.status in RETRYABLE_STATUSES and idempotent)
+                retry = response.status in _ALWAYS_RETRYABLE or (
+                    response.status in RETRYABLE_IF_IDEMPOTENT and idempotent
+                )
                 retry_after = retry_after_of(response.headers)
             attempt += 1
             if not retry or attempt > self.retry_policy.max_retries:

@@ -14,10 +14,19 @@ from email.utils import parsedate_to_datetime
 
 import attrs
 
-__all__ = ["RETRYABLE_STATUSES", "Deadline", "RetryPolicy", "parse_retry_after", "retry_after_of"]
+__all__ = [
+    "RETRYABLE_IF_IDEMPOTENT",
+    "RETRYABLE_STATUSES",
+    "Deadline",
+    "RetryPolicy",
+    "parse_retry_after",
+    "retry_after_of",
+]
 
-#: Statuses that mean "not done, try again later".
+#: Statuses that mean "not done, try again later" (429 and 503 for any request).
 RETRYABLE_STATUSES: frozenset[int] = frozenset({429, 503, 504})
+#: Server errors that may or may not have carried the request out: retried only when repeating is harmless.
+RETRYABLE_IF_IDEMPOTENT: frozenset[int] = frozenset({500, 502, 504})
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:

@@ -310,3 +310,15 @@ def test_post_is_retried_when_the_connection_never_opened() -> None:
     client, seen, _ = make_client([raise_(httpx.ConnectError), ok({"id": "n"}, 201)])
     assert client.request("POST", "/v1.0/x", json_body={}).body == {"id": "n"}
     assert len(seen) == 2
+
+
+def test_server_errors_retried_only_when_repeating_is_harmless() -> None:
+    """500 and 502 are retried for a GET but end a POST, whose outcome is unknown."""
+    client, seen, _ = make_client([err(500), err(502), ok({"id": "g"})])
+    assert client.get("/v1.0/groups/g") == {"id": "g"}
+    assert len(seen) == 3
+    client, seen, _ = make_client([err(500), ok()])
+    with pytest.raises(GraphError) as raised:
+        client.request("POST", "/v1.0/x", json_body={})
+    assert raised.value.status_code == 500
+    assert len(seen) == 1
