@@ -5,6 +5,7 @@ Endpoints, under ``/{tenant}`` where tenant is the tenant id, its default domain
 
 - ``GET  /{tenant}/v2.0/.well-known/openid-configuration``  OpenID discovery, URLs built from the request's host
 - ``GET  /{tenant}/discovery/v2.0/keys``                     the token-signing keys (JWKS)
+- ``GET  /common/discovery/instance``                        instance discovery (msal's authority validation)
 - ``POST /{tenant}/oauth2/v2.0/devicecode``                  starts a device code flow
 - ``POST /{tenant}/oauth2/v2.0/token``                       client credentials (secret or certificate
   assertion), device code, refresh token
@@ -127,6 +128,8 @@ class IdentityApp:
                     return Response.json_body(200, self.grants.start_device_flow(form, base), _JSON)
                 token_endpoint = f"{base}/{tenant_segment}/oauth2/v2.0/token"
                 return Response.json_body(200, self.grants.token(form, base, token_endpoint), _JSON)
+            if rest == "discovery/instance" and request.method == "GET":
+                return Response.json_body(200, self._instance_discovery(request, base), _JSON)
             if rest == "oauth2/v2.0/devicelogin" and request.method == "GET":
                 text = b"The emulated user approves device code sign-ins automatically; nothing to do here.\n"
                 return Response(200, {"Content-Type": "text/plain; charset=utf-8"}, text)
@@ -138,6 +141,19 @@ class IdentityApp:
             )
         except IdentityError as exc:
             return error_response(exc, correlation=correlation, now=self._now())
+
+    def _instance_discovery(self, request: Request, base: str) -> dict[str, object]:
+        """``GET /common/discovery/instance``: msal's authority validation, answered for any host it names."""
+        # Only the tenant is taken from the authority msal names: msal drops its port, and this server answers
+        # for the tenant anyway.
+        named = urllib.parse.urlsplit(request.query.get("authorization_endpoint", ""))
+        segment = named.path.strip("/").split("/", 1)[0] or self.tenant_id
+        host = urllib.parse.urlsplit(base).netloc
+        return {
+            "tenant_discovery_endpoint": f"{base}/{segment}/v2.0/.well-known/openid-configuration",
+            "api-version": "1.1",
+            "metadata": [{"preferred_network": host, "preferred_cache": host, "aliases": [host]}],
+        }
 
     def _discovery(self, base: str, segment: str) -> dict[str, object]:
         # Entra ID echoes the requested segment in the endpoint URLs and puts a placeholder in the issuer of

@@ -384,3 +384,18 @@ def test_tls_verification_fails_without_the_ca(stack: Stack) -> None:
     session.trust_env = False
     with pytest.raises(requests.exceptions.SSLError):
         session.get(f"{stack.url}/{TENANT}/v2.0/.well-known/openid-configuration", timeout=5)
+
+
+def test_msal_authority_validation_through_the_emulators_instance_discovery(stack: Stack) -> None:
+    """msal validates the authority against the emulator's /common/discovery/instance when pointed at it."""
+    admin = stack.registry.admin
+    app = msal.ConfidentialClientApplication(
+        admin.client_id,
+        client_credential=admin.client_secret,
+        authority=stack.authority,
+        instance_discovery=f"{stack.url}/common/discovery/instance",
+        http_client=_session(stack.ca),
+    )
+    result = app.acquire_token_for_client(GRAPH_SCOPE)
+    assert "access_token" in result, result.get("error_description")
+    assert any(r.path == "/common/discovery/instance" and r.status == 200 for r in stack.router.log)
