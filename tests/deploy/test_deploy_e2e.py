@@ -166,3 +166,53 @@ def test_sync_one_result_per_device_and_restart_only_with_flag(emu: Emulator) ->
         assert len(restarted.restart) == len(windows)
         assert {r.action for r in restarted.restart} == {DeviceAction.RESTART}
         assert any(f.pin_recovery_key_created for f in emu.tenant.all_device_facts())
+
+
+def _catalog_body(name: str, option: str) -> dict[str, object]:
+    """A settings catalog policy body setting one PassportForWork choice (e.g. ``usepassportforwork_false``)."""
+    setting = option.rsplit("_", 1)[0]
+    return {
+        "name": name, "description": "", "platforms": "windows10", "technologies": "mdm", "settings": [{
+            "@odata.type": "#microsoft.graph.deviceManagementConfigurationSetting",
+            "settingInstance": {
+                "@odata.type": "#microsoft.graph.deviceManagementConfigurationGroupSettingCollectionInstance",
+                "settingDefinitionId": "device_vendor_msft_passportforwork_{tenantid}",
+                "groupSettingCollectionValue": [{"children": [{
+                    "@odata.type": "#microsoft.graph.deviceManagementConfigurationChoiceSettingInstance",
+                    "settingDefinitionId": f"device_vendor_msft_passportforwork_{{tenantid}}_policies_{setting}",
+                    "choiceSettingValue": {
+                        "value": f"device_vendor_msft_passportforwork_{{tenantid}}_policies_{option}", "children": [],
+                    },
+                }]}],
+            },
+        }],
+    }
+
+
+def test_settings_catalog_and_oma_uri_conflicts_are_found(emu: Emulator) -> None:
+    """A catalog policy blocking Windows Hello for all devices and an OMA-URI profile switching recovery off for a
+    targeted group both conflict with a group assignment; one for an unrelated group does not."""
+    pilot = emu.tenant.group_by_name("PIN Reset Pilot")["id"]
+    blocker = emu.tenant.create_profile(KIND_POLICY, _catalog_body("Block WHfB", "usepassportforwork_false"))
+    emu.tenant.assign(KIND_POLICY, blocker.id, {"assignments": [
+        {"target": {"@odata.type": "#microsoft.graph.allDevicesAssignmentTarget"}},
+    ]})
+    oma = emu.tenant.create_profile(KIND_CONFIGURATION, {
+        "@odata.type": "#microsoft.graph.windows10CustomConfiguration", "displayName": "OMA recovery off",
+        "omaSettings": [{
+            "@odata.type": "#microsoft.graph.omaSettingBoolean", "displayName": "EnablePinRecovery",
+            "omaUri": f"./Device/Vendor/MSFT/PassportForWork/{emu.tenant_id}/Policies/EnablePinRecovery",
+            "value": False,
+        }],
+    })
+    emu.tenant.assign(KIND_CONFIGURATION, oma.id, {"assignments": [
+        {"target": {"@odata.type": "#microsoft.graph.groupAssignmentTarget", "groupId": pilot}},
+    ]})
+    desired = DesiredState(assign_to=Groups("PIN Reset Pilot"))
+    with graph_backend(emu) as backend:
+        report = status(backend, desired, devices=False)
+    found = {c.policy.name: c for c in report.conflicts}
+    assert set(found) == {"Block WHfB", "OMA recovery off"}
+    assert found["Block WHfB"].reasons == ("Windows Hello for Business blocked",)
+    assert found["Block WHfB"].overlap == "all devices"
+    assert found["OMA recovery off"].overlap == "group 'PIN Reset Pilot'"
