@@ -17,7 +17,7 @@ import msal
 import pytest
 import requests
 
-from pinreset.emulator._apps import AppRegistry, generate_certificate
+from pinreset.emulator._apps import AppRegistry, RegisteredApp, generate_certificate
 from pinreset.emulator._http import Request, Response, Unauthorized
 from pinreset.emulator._identity import IdentityApp, IdentityConfig
 from pinreset.emulator._jwt import Signer, TokenAuthenticator
@@ -171,10 +171,16 @@ def test_unknown_application_is_refused_with_aadsts700016(stack: Stack) -> None:
     assert result["error_description"].startswith("AADSTS700016: Application with identifier")
 
 
+@pytest.fixture(scope="module")
+def cert_app(stack: Stack) -> RegisteredApp:
+    """An app with a generated certificate and no secret (RSA key generation is slow: one per module)."""
+    return stack.registry.register(permissions={"Organization.Read.All"}, secret=False, certificate=True, name="cert")
+
+
 @pytest.mark.parametrize("form", ["thumbprint", "public_certificate"])
-def test_certificate_sign_in(stack: Stack, form: str) -> None:
+def test_certificate_sign_in(stack: Stack, cert_app: RegisteredApp, form: str) -> None:
     """msal's certificate credential works both as SHA-1 thumbprint (RS256) and as certificate (PS256, x5t#S256)."""
-    app = stack.registry.register(permissions={"Organization.Read.All"}, secret=False, certificate=True, name="cert")
+    app = cert_app
     credential: dict[str, str] = {"private_key": app.private_key_pem or ""}
     if form == "thumbprint":
         credential["thumbprint"] = app.sha1_thumbprint or ""
@@ -187,9 +193,9 @@ def test_certificate_sign_in(stack: Stack, form: str) -> None:
     assert claims["roles"] == ["Organization.Read.All"]
 
 
-def test_unregistered_certificate_is_refused(stack: Stack) -> None:
+def test_unregistered_certificate_is_refused(stack: Stack, cert_app: RegisteredApp) -> None:
     """A certificate other than the registered one yields AADSTS700027."""
-    app = stack.registry.register(permissions=(), secret=False, certificate=True, name="cert")
+    app = cert_app
     other_cert, other_key = generate_certificate("impostor")
     credential = {"private_key": other_key, "public_certificate": other_cert}
     result = _confidential(stack, app.client_id, credential).acquire_token_for_client(GRAPH_SCOPE)
@@ -213,9 +219,11 @@ def _assertion(app: Any, key_pem: str, **overrides: Any) -> str:
         ({"iss": "someone-else", "sub": "someone-else"}, 700021),
     ],
 )
-def test_bad_client_assertions_are_refused(stack: Stack, overrides: dict[str, Any], code: int) -> None:
+def test_bad_client_assertions_are_refused(
+    stack: Stack, cert_app: RegisteredApp, overrides: dict[str, Any], code: int
+) -> None:
     """Assertions with a wrong audience, outside their lifetime or for another client are refused with 401."""
-    app = stack.registry.register(permissions=(), secret=False, certificate=True, name="cert")
+    app = cert_app
     endpoint = f"{stack.url}/{TENANT}/oauth2/v2.0/token"
     assertion = _assertion(app, app.private_key_pem, **{"aud": endpoint, **overrides})
     form = {
