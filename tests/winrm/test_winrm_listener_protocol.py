@@ -231,3 +231,16 @@ def test_portable_poller_serves_too(tenant: Tenant, monkeypatch: pytest.MonkeyPa
         host.misbehave("refuse")
         host.misbehave("refuse", False)
         assert run() == 0
+
+
+def test_pool_requests_key_exchange_and_runspace_counts(pool: Any) -> None:
+    """Session key exchange, available runspaces, max/min runspaces and state reset all get their answers."""
+    pool.exchange_keys()
+    assert pool.get_available_runspaces() == 1
+    pool.max_runspaces = 3
+    assert pool.max_runspaces == 3
+    pool.min_runspaces = 2
+    assert pool.min_runspaces == 2
+    pool.reset_runspace_state()
+    output, _, _ = run_ps(pool, [("Write-Output", [("InputObject", ["still", "open"])])])
+    assert output == ["still", "open"]

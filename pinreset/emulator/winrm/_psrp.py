@@ -9,6 +9,7 @@ WSMan Receive answers from its own target's outbox.
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 import time
 import uuid
@@ -50,6 +51,38 @@ def plain(value: Any) -> Any:
     return value
 
 
+def call_id(event: Any) -> int:
+    """The call id (``ci``) of a runspace-availability request, whatever the case of its property name."""
+    obj = event._ps_object
+    for prop in obj.PSObject.extended_properties:
+        if prop.name.lower() == "ci":
+            return int(prop.get_value(obj))
+    raise ValueError("runspace availability request without a call id")
+
+
+@functools.cache
+def _pool_class() -> Any:
+    """psrpcore's server pool, reading the call id of SET_MAX/MIN_RUNSPACES case-insensitively.
+
+    pypsrp names that property ``CI`` where PowerShell writes ``ci``; PowerShell's property lookup ignores case,
+    psrpcore's does not, so without this a pypsrp client setting ``max_runspaces`` would break the pool.
+    """
+    import psrpcore
+
+    class _ServerPool(psrpcore.ServerRunspacePool):  # type: ignore[misc]
+        def _process_SetMaxRunspaces(self, event: Any) -> None:  # noqa: N802 - psrpcore's dispatch name
+            ci = call_id(event)
+            self._ci_events[ci] = event
+            self._ci_handlers[ci] = lambda _: setattr(self, "_max_runspaces", event.count)
+
+        def _process_SetMinRunspaces(self, event: Any) -> None:  # noqa: N802 - psrpcore's dispatch name
+            ci = call_id(event)
+            self._ci_events[ci] = event
+            self._ci_handlers[ci] = lambda _: setattr(self, "_min_runspaces", event.count)
+
+    return _ServerPool
+
+
 class _Pipe:
     def __init__(self, pipeline: Any) -> None:
         self.pipeline = pipeline
@@ -68,11 +101,10 @@ class PSRPShell:
     kind = "psrp"
 
     def __init__(self, host: SimulatedHost, creation: bytes) -> None:
-        import psrpcore
 
         self.host = host
         self._lock = threading.Condition()
-        self.pool = psrpcore.ServerRunspacePool()
+        self.pool = _pool_class()()
         self._pipes: dict[uuid.UUID, _Pipe] = {}
         self.outbox: dict[uuid.UUID | None, deque[bytes]] = {None: deque()}
         self.last_used = time.monotonic()
@@ -121,11 +153,11 @@ class PSRPShell:
             if waiting is not None and not waiting.ran:
                 self._run(event.pipeline_id, waiting)
         elif isinstance(event, psrpcore.GetAvailableRunspacesEvent):
-            self.pool.runspace_availability_response(event.ci, self.pool.max_runspaces)
+            self.pool.runspace_availability_response(call_id(event), self.pool.max_runspaces)
         elif isinstance(
             event, psrpcore.SetMaxRunspacesEvent | psrpcore.SetMinRunspacesEvent | psrpcore.ResetRunspaceStateEvent
         ):
-            self.pool.runspace_availability_response(event.ci, True)
+            self.pool.runspace_availability_response(call_id(event), True)
 
     def _run(self, pipeline_id: uuid.UUID, pipe: _Pipe) -> None:
         pipe.ran = True
