@@ -69,7 +69,7 @@ def _pool_class() -> Any:
     """
     import psrpcore
 
-    class _ServerPool(psrpcore.ServerRunspacePool):  # type: ignore[misc]
+    class _ServerPool(psrpcore.ServerRunspacePool):
         def _process_SetMaxRunspaces(self, event: Any) -> None:  # noqa: N802 - psrpcore's dispatch name
             ci = call_id(event)
             self._ci_events[ci] = event
