@@ -47,6 +47,9 @@ def register(subparsers: Any) -> None:
 
 def _read(name: str) -> bytes:
     if name == "-":
+        if sys.stdin.isatty():
+            # Pasting into the terminal is a fine way to use this command; say how to finish.
+            print("Paste the dsregcmd /status output, then press Ctrl-D (Ctrl-Z, Enter on Windows).", file=sys.stderr)
         return sys.stdin.buffer.read()
     path = Path(name)
     try:
