@@ -166,3 +166,28 @@ def test_sync_retry_failed_reruns_only_failures(
     bad.write_text("{}", encoding="utf-8")
     assert main(["sync", "--retry-failed", str(bad)]) == 3
     assert "not the JSON output" in capsys.readouterr().err
+
+
+class _Terminal(io.StringIO):
+    """A stdin that claims to be a terminal, with the user's answer typed in."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(("answer", "code", "applied"), [("y\n", 0, True), ("n\n", 1, False)])
+def test_apply_asks_on_a_terminal(
+    fake: FakeTenantBackend,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    answer: str,
+    code: int,
+    applied: bool,
+) -> None:
+    """On a terminal apply shows the plan on stderr and applies only after a yes."""
+    monkeypatch.setattr("sys.stdin", _Terminal(answer))
+    assert main(["apply"]) == code
+    err = capsys.readouterr().err
+    assert "Apply 4 change(s)? [y/N]" in err
+    assert "Create the service principal of Microsoft Pin Reset Service Production" in err
+    assert bool(fake.policies) is applied
