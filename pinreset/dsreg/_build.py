@@ -86,7 +86,11 @@ def _make_plan(cls: type[Any], keys: tuple[str, ...]) -> _Plan:
 def _defaults(cls: type[Any]) -> dict[str, Any]:
     defaults = _DEFAULTS.get(cls)
     if defaults is None:
-        defaults = {field.name: field.default for field in attrs.fields(cls)}
+        # Factory defaults (extra, raw) are filled per instance by build_section.
+        defaults = {
+            field.name: None if isinstance(field.default, attrs.Factory) else field.default  # type: ignore[arg-type]
+            for field in attrs.fields(cls)
+        }
         _DEFAULTS[cls] = defaults
     return defaults
 
