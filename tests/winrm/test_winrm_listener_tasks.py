@@ -114,3 +114,25 @@ def test_hostile_task_name_is_stored_literally(pool: Any, host: SimulatedHost, t
     assert [t.name for t in host.tasks.values()] == [hostile]
     assert ("Register-ScheduledTask", {"TaskName": hostile, "Xml": _task_xml(sid, f"{_DIR}\\h.txt")}) in host.calls
     assert host.exists("C:\\ProgramData") == "directory"
+
+
+def test_each_session_user_gets_their_own_task_output(pool: Any, host: SimulatedHost, tenant: Tenant) -> None:
+    """With a second session, both explorer owners are listed and a task for the second SID prints its text."""
+    second_sid = "S-1-12-1-1111111111-2222222222-3333333333-4444444444"
+    own_view = "own view of the second user"
+    host.add_session(second_sid, "AzureAD", "second.user", dsregcmd=own_view)
+    try:
+        explorer = ("Get-CimInstance", [("ClassName", "Win32_Process"), ("Filter", "Name = 'explorer.exe'")])
+        (owners,), _, _ = run_ps(
+            pool, [explorer, ("Invoke-CimMethod", [("MethodName", "GetOwnerSid")]), ("ConvertTo-Json", [])]
+        )
+        sids = [o["Sid"] for o in json.loads(owners)]
+        assert sids == [tenant.device_facts(host.device_name).signed_in_user_sid, second_sid]
+        sessions, _, _ = run_ps(pool, [explorer])
+        assert [s.extended_properties["SessionId"] for s in sessions] == [1, 2]
+        output = _register_and_start(pool, "pinreset-second", second_sid)
+        assert _info(pool, "pinreset-second")["LastTaskResult"] == 267009
+        assert _info(pool, "pinreset-second")["LastTaskResult"] == 0
+        assert host.read_file(output) == own_view
+    finally:
+        host.extra_sessions.clear()

@@ -48,13 +48,18 @@ class DeviceSource(Protocol):
 
 @attrs.frozen
 class SignedInUser:
-    """The interactive user of a host: SID, ``DOMAIN\\name`` parts, session and explorer process."""
+    """An interactive user of a host: SID, ``DOMAIN\\name`` parts, session and explorer process.
+
+    ``dsregcmd`` is the text that user's own ``dsregcmd /status`` prints; ``None`` uses the tenant's view of the
+    device's signed-in user (right for the console user, an approximation for added sessions).
+    """
 
     sid: str
     domain: str
     name: str
     session_id: int = 1
     explorer_pid: int = 4712
+    dsregcmd: str | None = None
 
 
 @attrs.define
@@ -125,6 +130,8 @@ class SimulatedHost:
         #: The last commands run with their literal bound parameters (newest last).
         self.calls: deque[tuple[str, dict[str, Any]]] = deque(maxlen=256)
         self.on_change: list[Any] = []
+        #: Further interactive sessions beside the tenant's signed-in user (see :meth:`add_session`).
+        self.extra_sessions: list[SignedInUser] = []
         #: PowerShell modules (lower-case names) this host lacks: their cmdlets are "not recognized".
         self.missing_modules: set[str] = set()
         #: Open WSMan shells (WinRS and PSRP) by upper-case ShellId.
@@ -186,19 +193,60 @@ class SimulatedHost:
         domain = facts.domain_name if facts.domain_name and facts.join_type == "hybridAzureADJoined" else "AzureAD"
         return SignedInUser(sid=facts.signed_in_user_sid, domain=domain, name=_nickname(facts.signed_in_user_upn))
 
+    def users(self) -> list[SignedInUser]:
+        """Every interactive session's user, the console user first (empty with ``no_user``)."""
+        if self.has("no_user"):
+            return []
+        console = self.user()
+        return ([console] if console else []) + list(self.extra_sessions)
+
+    def add_session(self, sid: str, domain: str, name: str, *, dsregcmd: str | None = None) -> SignedInUser:
+        """Sign a further user in (fast user switching or RDP): another session with its own explorer.exe.
+
+        Args:
+            sid: the user's SID.
+            domain: the ``DOMAIN`` part of the account name (``AzureAD`` for Entra users).
+            name: the account name.
+            dsregcmd: what that user's ``dsregcmd /status`` prints (default: the tenant's user view).
+
+        Returns:
+            The session's user.
+        """
+        number = len(self.extra_sessions) + 2
+        user = SignedInUser(
+            sid=sid, domain=domain, name=name, session_id=number, explorer_pid=4712 + 1000 * number, dsregcmd=dsregcmd
+        )
+        self.extra_sessions.append(user)
+        return user
+
+    def _session_user(self, account: str) -> SignedInUser | None:
+        """The user an account string names: ``"user"`` (the console user) or ``"user:<SID>"``."""
+        if account == "user":
+            return self.user()
+        if account.startswith("user:"):
+            sid = account[5:].lower()
+            return next((u for u in self.users() if u.sid.lower() == sid), None)
+        return None
+
     def account_name(self, account: str) -> str:
-        """``DOMAIN\\name`` of the admin account or the interactive user."""
-        user = self.user()
-        if account == "user" and user is not None:
+        """``DOMAIN\\name`` of the admin account (``"admin"``) or of an interactive user (``"user[:<SID>]"``)."""
+        user = self._session_user(account)
+        if user is not None:
             return f"{user.domain}\\{user.name}"
         return self.admin_account
 
     def dsregcmd(self, account: str) -> str:
-        """``dsregcmd /status`` as ``account`` sees it, with the ``garbage``/``truncate`` misbehaviours applied."""
+        """``dsregcmd /status`` as ``account`` (``"admin"``, ``"user"``, ``"user:<SID>"``) sees it.
+
+        The ``garbage``/``truncate`` misbehaviours apply.
+        """
         if self.has("garbage"):
             return _GARBAGE
+        user = self._session_user(account)
         if account == "admin":
             text = self.source.render_dsregcmd(self.device_name, account="admin", admin_account=self.admin_account)
+        elif user is not None and user.dsregcmd is not None:
+            text = user.dsregcmd
         else:
             text = self.source.render_dsregcmd(self.device_name, account="user")
         if self.has("truncate"):

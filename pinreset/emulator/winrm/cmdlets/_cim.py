@@ -24,10 +24,7 @@ def _cim_error(message: str, fqid: str, category: str, target: Any = None) -> PS
 
 
 def _processes(inv: Invocation, wql_filter: str | None) -> Iterator[PSObj]:
-    user = inv.host.user()
-    processes = []
-    if user is not None:
-        processes.append(("explorer.exe", user.explorer_pid, user.session_id))
+    processes = [("explorer.exe", user.explorer_pid, user.session_id) for user in inv.host.users()]
     processes.append(("winlogon.exe", 612, 1))
     processes.append(("svchost.exe", 1044, 0))
     wanted: str | None = None
@@ -119,7 +116,7 @@ register(
 def _invoke_cim_method(inv: Invocation) -> Iterator[PSObj]:
     method = str(inv.args.get("MethodName") or "")
     targets = list(inv.args.get("InputObject") or []) + list(inv.input)
-    user = inv.host.user()
+    owners = {user.explorer_pid: user for user in inv.host.users()}
     for target in targets:
         if not isinstance(target, PSObj) or "Win32_Process" not in (target.text or ""):
             inv.error(
@@ -131,7 +128,7 @@ def _invoke_cim_method(inv: Invocation) -> Iterator[PSObj]:
                 )
             )
             continue
-        owner = user if user is not None and target.get("Name") == "explorer.exe" else None
+        owner = owners.get(target.get("ProcessId")) if target.get("Name") == "explorer.exe" else None
         if method.lower() == "getownersid":
             sid = owner.sid if owner else "S-1-5-18"
             yield PSObj(

@@ -111,14 +111,13 @@ register(
 
 
 def _runs_interactively(host: SimulatedHost, task: HostTask) -> str | None:
-    """``"user"`` when the task's principal has an interactive session it can run in, else ``None``."""
-    user = host.user()
-    if user is None:
+    """``"user:<SID>"`` of the session the task's principal can run in, else ``None``."""
+    if task.logon_type.lower() not in ("interactivetoken", "interactivetokenorpassword", "group"):
         return None
     principal = task.principal.lower()
-    matches = principal in (user.sid.lower(), f"{user.domain}\\{user.name}".lower(), user.name.lower())
-    if task.logon_type.lower() in ("interactivetoken", "interactivetokenorpassword", "group") and matches:
-        return "user"
+    for user in host.users():
+        if principal in (user.sid.lower(), f"{user.domain}\\{user.name}".lower(), user.name.lower()):
+            return f"user:{user.sid}"
     return None
 
 
