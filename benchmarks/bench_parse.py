@@ -1,6 +1,7 @@
 """How many full ``dsregcmd /status`` outputs pinreset parses per second on one core.
 
-Runs in one process, interleaved, so that machine load hits every figure alike:
+Single-threaded (one core), in one process, candidates interleaved in short slices so that machine load hits
+every figure alike (the best slice of each is kept):
 
 - ``naive``: the usual script approach, ``line.split(":", 1)`` on every line into one flat dict (it drops
   repeated keys, mixes sections and keeps no types): the floor any parser has to beat or approach;
@@ -17,7 +18,6 @@ Usage: ``python benchmarks/bench_parse.py [FILE] [--seconds S]`` (default file:
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -57,30 +57,24 @@ def _parse_and_type_everything(text: str) -> object:
 
 
 def _rate(func: Callable[[str], object], text: str, seconds: float) -> float:
-    """Best calls/second over several short rounds (the best round is the least disturbed by other load)."""
-    best = 0.0
-    rounds = 7
-    for _ in range(rounds):
-        count = 0
-        start = time.perf_counter()
-        deadline = start + seconds / rounds
-        now = start
-        while now < deadline:
-            for _ in range(200):
-                func(text)
-            count += 200
-            now = time.perf_counter()
-        best = max(best, count / (now - start))
-    return best
+    """Calls per second over one slice of ``seconds``."""
+    count = 0
+    start = time.perf_counter()
+    deadline = start + seconds
+    now = start
+    while now < deadline:
+        for _ in range(100):
+            func(text)
+        count += 100
+        now = time.perf_counter()
+    return count / (now - start)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("file", nargs="?", type=Path, default=DEFAULT_FILE)
-    parser.add_argument("--seconds", type=float, default=3.0, help="measuring time per candidate")
+    parser.add_argument("--seconds", type=float, default=4.0, help="measuring time per candidate")
     args = parser.parse_args()
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
     text = args.file.read_text(encoding="utf-8")
     status = parse_dsregcmd(text)
     lines = text.count("\n") + 1
@@ -96,9 +90,12 @@ def main() -> int:
     }
     rates = dict.fromkeys(candidates, 0.0)
     naive = "naive split-on-colon"
-    for _ in range(2):  # interleave so a burst of load elsewhere does not hit one candidate only
+    # Many short slices, round robin, best slice kept: load from other processes hits every candidate alike and
+    # the best slice of each is the one least disturbed.
+    rounds = 20
+    for _ in range(rounds):
         for name, func in candidates.items():
-            rates[name] = max(rates[name], _rate(func, text, args.seconds / 2))
+            rates[name] = max(rates[name], _rate(func, text, args.seconds / rounds))
     for name, rate in rates.items():
         print(f"{name:<22} {rate:>10,.0f} outputs/s  {1e6 / rate:7.1f} us/output  ({rate / rates[naive]:.2f}x naive)")
     parse_rate = rates["parse_dsregcmd"]
