@@ -25,10 +25,18 @@ from pinreset.deploy._changes import (
 from pinreset.deploy._compare import choose_ours
 from pinreset.deploy._desired import DesiredState
 from pinreset.deploy._plan import plan as make_plan
-from pinreset.exceptions import ApplyError, NotFoundError, PermissionDeniedError, PinresetError
+from pinreset.exceptions import (
+    ApplyError,
+    GraphError,
+    NotFoundError,
+    PermissionDeniedError,
+    PinresetError,
+    ThrottledError,
+    TransportError,
+)
 from pinreset.models import PolicyRef
 
-__all__ = ["ApplyResult", "ChangeOutcome", "ChangeStatus", "apply"]
+__all__ = ["ApplyResult", "ChangeOutcome", "ChangeStatus", "apply", "is_transient"]
 
 # The Graph permission each change needs, named in the error when the credential lacks it (domain.md §8).
 _PERMISSIONS: dict[type, str] = {
@@ -46,6 +54,7 @@ class ChangeStatus(enum.Enum):
     APPLIED = "applied"
     ALREADY_DONE = "already_done"  # the tenant had it already when the change ran (stale plan, parallel run)
     FAILED = "failed"
+    RETRIED = "retried"  # failed transiently; the rest was re-planned from the tenant and carried on
     NOT_RUN = "not_run"  # an earlier change failed
 
 
@@ -72,7 +81,8 @@ class ApplyResult:
 
     Attributes:
         plan: the plan applied.
-        outcomes: one outcome per change of the plan, in order.
+        outcomes: one outcome per change executed, in order (after a transient failure, the ``retried`` change is
+            followed by the changes of the fresh plan).
         policy: pinreset's policy after the run (``None`` when it was not created).
     """
 
@@ -87,8 +97,8 @@ class ApplyResult:
 
     @property
     def complete(self) -> bool:
-        """True when every change is applied or was already in place."""
-        return all(o.status in (ChangeStatus.APPLIED, ChangeStatus.ALREADY_DONE) for o in self.outcomes)
+        """True when every change is applied or was already in place (retried ones were re-planned and done)."""
+        return all(o.status is not ChangeStatus.FAILED and o.status is not ChangeStatus.NOT_RUN for o in self.outcomes)
 
     def count(self, status: ChangeStatus) -> int:
         """How many changes ended with ``status``."""
@@ -154,21 +164,51 @@ def _managed_ref(run: _Run, plan: Plan) -> PolicyRef | None:
     return None
 
 
+def is_transient(exc: PinresetError) -> bool:
+    """True for failures that a fresh attempt may not meet: the network, throttling, Graph's 5xx answers."""
+    if isinstance(exc, (TransportError, ThrottledError)):
+        return True
+    return isinstance(exc, GraphError) and (exc.status_code >= 500 or exc.status_code == 429)
+
+
+def _run_round(
+    run: _Run, plan: Plan, on_outcome: Callable[[ChangeOutcome], None] | None
+) -> tuple[list[ChangeOutcome], int | None, PinresetError | None]:
+    """Execute a plan's changes until one fails: (outcomes of the changes done, index and error of the failure)."""
+    done: list[ChangeOutcome] = []
+    for index, change in enumerate(plan.changes):
+        try:
+            outcome = run.execute(change)
+        except PinresetError as exc:
+            return done, index, exc
+        done.append(outcome)
+        if on_outcome is not None:
+            on_outcome(outcome)
+    return done, None, None
+
+
 def apply(
     backend: TenantBackend,
     plan: Plan | DesiredState,
     *,
     on_outcome: Callable[[ChangeOutcome], None] | None = None,
+    retries: int = 2,
 ) -> ApplyResult:
     """Execute ``plan`` against the tenant; with a :class:`DesiredState`, plan first.
+
+    When a change fails for a transient reason (network, throttling, a 5xx) after the client's own retries, the
+    rest is re-planned from the tenant's actual state and carried on, up to ``retries`` times: the failed change
+    is recorded as ``retried`` and the fresh plan's changes follow in ``outcomes``. Re-planning finds whatever the
+    failed request did manage to do, so nothing is duplicated.
 
     Args:
         backend: the tenant.
         plan: a plan from :func:`pinreset.plan` (made just before), or a desired state to plan and apply.
         on_outcome: called after each change, e.g. to show progress.
+        retries: how many times to re-plan after a transient failure (0: stop at the first failure).
 
     Returns:
-        one outcome per change; ``changed`` is False when there was nothing to do.
+        one outcome per change executed; ``changed`` is False when there was nothing to do.
 
     Raises:
         ApplyError: a change failed; ``.result`` holds the partial :class:`ApplyResult` (applied, failed and
@@ -177,25 +217,39 @@ def apply(
     """
     if isinstance(plan, DesiredState):
         plan = make_plan(backend, plan)
-    run = _Run(backend, plan)
     outcomes: list[ChangeOutcome] = []
-    for index, change in enumerate(plan.changes):
-        try:
-            outcome = run.execute(change)
-        except PinresetError as exc:
-            outcomes.append(ChangeOutcome(change=change, status=ChangeStatus.FAILED, error=_error_text(change, exc)))
-            outcomes.extend(ChangeOutcome(change=c, status=ChangeStatus.NOT_RUN) for c in plan.changes[index + 1 :])
-            result = ApplyResult(plan=plan, outcomes=tuple(outcomes), policy=_managed_ref(run, plan))
-            if on_outcome is not None:
-                on_outcome(outcomes[index])
-            done = result.count(ChangeStatus.APPLIED) + result.count(ChangeStatus.ALREADY_DONE)
-            raise ApplyError(
-                f"apply stopped at change {index + 1} of {len(plan.changes)} ({change.description}): "
-                f"{_error_text(change, exc)}; {done} change(s) done before it, "
-                f"{len(plan.changes) - index - 1} not run — fix the cause and run apply again to resume",
-                result=result,
-            ) from exc
-        outcomes.append(outcome)
+    current = plan
+    run = _Run(backend, current)
+    for attempt in range(retries + 1):
+        run = _Run(backend, current)
+        done, index, exc = _run_round(run, current, on_outcome)
+        outcomes.extend(done)
+        if exc is None or index is None:
+            return ApplyResult(plan=plan, outcomes=tuple(outcomes), policy=_managed_ref(run, current))
+        change = current.changes[index]
+        if is_transient(exc) and attempt < retries:
+            retried = ChangeOutcome(change=change, status=ChangeStatus.RETRIED, error=_error_text(change, exc))
+            try:
+                fresh = make_plan(backend, plan.desired)
+            except PinresetError:
+                fresh = None  # the tenant cannot be read right now either: report the original failure
+            if fresh is not None:
+                outcomes.append(retried)
+                if on_outcome is not None:
+                    on_outcome(retried)
+                current = fresh
+                continue
+        failed = ChangeOutcome(change=change, status=ChangeStatus.FAILED, error=_error_text(change, exc))
+        outcomes.append(failed)
+        outcomes.extend(ChangeOutcome(change=c, status=ChangeStatus.NOT_RUN) for c in current.changes[index + 1 :])
         if on_outcome is not None:
-            on_outcome(outcome)
-    return ApplyResult(plan=plan, outcomes=tuple(outcomes), policy=_managed_ref(run, plan))
+            on_outcome(failed)
+        result = ApplyResult(plan=plan, outcomes=tuple(outcomes), policy=_managed_ref(run, current))
+        done_count = result.count(ChangeStatus.APPLIED) + result.count(ChangeStatus.ALREADY_DONE)
+        raise ApplyError(
+            f"apply stopped at change {index + 1} of {len(current.changes)} ({change.description}): "
+            f"{_error_text(change, exc)}; {done_count} change(s) done before it, "
+            f"{len(current.changes) - index - 1} not run — fix the cause and run apply again to resume",
+            result=result,
+        ) from exc
+    raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover

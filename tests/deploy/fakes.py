@@ -53,6 +53,7 @@ class FakeTenantBackend:
         self.statuses: dict[str, list[DevicePolicyStatus]] = {}
         self.writes: list[str] = []
         self.fail: dict[str, PinresetError] = {}
+        self.fail_once: dict[str, PinresetError] = {}
         self.drop_results_for: set[str] = set()
         self.break_after: int | None = None
         self._ids = itertools.count(1)
@@ -89,7 +90,7 @@ class FakeTenantBackend:
         return made
 
     def _check(self, op: str) -> None:
-        error = self.fail.get(op)
+        error = self.fail.get(op) or self.fail_once.pop(op, None)
         if error is not None:
             raise error
 

@@ -76,3 +76,34 @@ def test_remove_deletes_only_marked_policies() -> None:
     assert [p.name for p in backend.policies.values()] == ["Hand made"]
     assert len(backend.sps) == 2
     assert "service principals were kept" in done.note
+
+
+def test_transient_failure_is_replanned_and_finished_in_one_run() -> None:
+    """A dropped connection on the policy create is recorded as retried and the run still completes."""
+    from pinreset.exceptions import TransportError
+
+    backend = FakeTenantBackend()
+    backend.fail_once["create_policy"] = TransportError("connection reset by peer")
+    result = apply(backend, DesiredState())
+    statuses = [(type(o.change).__name__, o.status) for o in result.outcomes]
+    assert statuses == [
+        ("CreateServicePrincipal", ChangeStatus.APPLIED),
+        ("CreateServicePrincipal", ChangeStatus.APPLIED),
+        ("CreatePolicy", ChangeStatus.RETRIED),
+        ("CreatePolicy", ChangeStatus.APPLIED),
+        ("AssignPolicy", ChangeStatus.APPLIED),
+    ]
+    assert result.complete
+    assert sum(1 for p in backend.policies.values() if is_ours(p)) == 1
+
+
+def test_transient_failures_beyond_retries_raise() -> None:
+    """With retries=0 a transient failure stops the run like any other."""
+    from pinreset.exceptions import TransportError
+
+    backend = FakeTenantBackend()
+    backend.fail_once["create_policy"] = TransportError("connection reset by peer")
+    with pytest.raises(ApplyError) as info:
+        apply(backend, DesiredState(), retries=0)
+    assert isinstance(info.value.result, ApplyResult)
+    assert not info.value.result.complete

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import attrs
 import pytest
 
 from pinreset.backends.graph import GraphBackend
@@ -33,9 +34,11 @@ def _backend(emu: Emulator) -> GraphBackend:
     return GraphBackend.from_environment(environ=emu.env, retry_policy=FAST_RETRIES, max_retries=8, deadline=60.0)
 
 
-def test_apply_converges_without_duplicates_under_faults() -> None:
-    """Re-running apply as a user would reaches the desired state with exactly one of each object."""
-    with Emulator(devices=10, seed=3, faults=FAULTS, throttling=THROTTLE) as emu:
+@pytest.mark.parametrize("fault_seed", [3, 7])
+def test_apply_converges_without_duplicates_under_faults(fault_seed: int) -> None:
+    """apply (re-run as a user would, if it ever stops) reaches the desired state with exactly one of each object."""
+    faults = attrs.evolve(FAULTS, seed=fault_seed)
+    with Emulator(devices=10, seed=3, faults=faults, throttling=THROTTLE) as emu:
         runs = 0
         for runs in range(1, 6):  # noqa: B007 - the count is asserted below
             try:
