@@ -146,6 +146,23 @@ def _run(
     return tuple(got[i] for i in ids)
 
 
+def _sync_with_retries(
+    backend: TenantBackend, ids: Sequence[str], progress: Progress | None, retries: int
+) -> tuple[DeviceActionResult, ...]:
+    """Sync, then re-send to the devices that failed, up to ``retries`` times.
+
+    Only syncs are re-sent on their own: a second sync is harmless, whereas a restart whose confirmation was lost
+    may have happened, and a second one would cost the user their work again.
+    """
+    results = {r.device_id: r for r in _run(backend, DeviceAction.SYNC, ids, progress)}
+    for _ in range(retries):
+        failed = [i for i in ids if results[i].outcome is ActionOutcome.FAILED]
+        if not failed:
+            break
+        results.update({r.device_id: r for r in _run(backend, DeviceAction.SYNC, failed, None)})
+    return tuple(results[i] for i in ids)
+
+
 def sync_devices(
     backend: TenantBackend,
     desired: DesiredState | None = None,
@@ -156,6 +173,7 @@ def sync_devices(
     only_failed: SyncResult | None = None,
     skip_synced_since: datetime | None = None,
     progress: Progress | None = None,
+    retries: int = 2,
 ) -> SyncResult:
     """Sync the targeted Windows devices in bulk; restart them too only when ``restart`` is True.
 
@@ -168,6 +186,8 @@ def sync_devices(
         only_failed: re-run only the devices that failed in this earlier result.
         skip_synced_since: leave out devices that checked in at or after this time (resume a long run).
         progress: called with (done, total) as results arrive.
+        retries: re-send the sync to devices whose sync failed, up to this many times (restarts are never
+            re-sent on their own: a restart whose answer was lost may have happened).
 
     Returns:
         one sync result per targeted device (and one restart result per synced device when asked).
@@ -189,7 +209,7 @@ def sync_devices(
                 continue
             names[device.id] = device.device_name
     ids = list(names)
-    synced = _run(backend, DeviceAction.SYNC, ids, progress)
+    synced = _sync_with_retries(backend, ids, progress, retries)
     restarted: tuple[DeviceActionResult, ...] = ()
     if restart:
         ok = [r.device_id for r in synced if r.outcome is ActionOutcome.SUCCEEDED]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 
 import pytest
 
 from pinreset.deploy import DesiredState, Groups, sync_devices
-from pinreset.exceptions import ConfigurationError
-from pinreset.models import ActionOutcome, DeviceAction
+from pinreset.exceptions import ConfigurationError, TransportError
+from pinreset.models import ActionOutcome, DeviceAction, DeviceActionResult
 from tests.deploy.fakes import EPOCH, FakeTenantBackend
 
 
@@ -57,7 +58,7 @@ def test_device_without_backend_answer_gets_a_failed_result_and_reruns() -> None
     backend = FakeTenantBackend()
     devices = backend.add_devices(3)
     backend.drop_results_for = {devices[1].id}
-    first = sync_devices(backend, DesiredState())
+    first = sync_devices(backend, DesiredState(), retries=0)
     assert len(first.sync) == 3
     assert first.failed_ids == (devices[1].id,)
     assert first.counts() == {"succeeded": 2, "failed": 1}
@@ -109,7 +110,7 @@ def test_bulk_failure_midway_keeps_results_and_records_the_rest() -> None:
     backend = FakeTenantBackend()
     devices = backend.add_devices(5)
     backend.break_after = 2
-    result = sync_devices(backend, DesiredState())
+    result = sync_devices(backend, DesiredState(), retries=0)
     assert len(result.sync) == 5
     assert [r.outcome for r in result.sync] == [ActionOutcome.SUCCEEDED] * 2 + [ActionOutcome.FAILED] * 3
     assert "connection reset" in (result.sync[4].error or "")
@@ -117,3 +118,33 @@ def test_bulk_failure_midway_keeps_results_and_records_the_rest() -> None:
     again = sync_devices(backend, only_failed=result)
     assert [r.device_id for r in again.sync] == [d.id for d in devices[2:]]
     assert again.complete
+
+
+def test_failed_syncs_are_resent_within_one_call() -> None:
+    """A bulk sync that breaks midway is completed by re-sending to the unconfirmed devices only."""
+    backend = FakeTenantBackend()
+    backend.add_devices(5)
+    backend.fail_once["run_device_action"] = TransportError("connection reset")
+    result = sync_devices(backend, DesiredState())
+    assert result.complete
+    assert backend.writes.count("syncDevice") == 5
+
+
+def test_restarts_are_not_resent() -> None:
+    """A restart without confirmation is recorded as failed, never sent twice by the library."""
+    backend = FakeTenantBackend()
+    devices = backend.add_devices(2)
+    calls: list[str] = []
+    original = backend.run_device_action
+
+    def flaky(action: DeviceAction, ids: Sequence[str]) -> Iterator[DeviceActionResult]:
+        calls.append(action.value)
+        if action is DeviceAction.RESTART:
+            raise TransportError("connection reset")
+        return original(action, ids)
+
+    backend.run_device_action = flaky  # type: ignore[method-assign]
+    result = sync_devices(backend, DesiredState(), restart=True)
+    assert calls == ["syncDevice", "rebootNow"]
+    assert [r.outcome for r in result.restart] == [ActionOutcome.FAILED] * 2
+    assert set(result.failed_ids) == {d.id for d in devices}
