@@ -27,6 +27,7 @@ import textwrap
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 _COUNTER = itertools.count()
@@ -73,7 +74,9 @@ def serve(hosts: int, latency: float, seed: int) -> Iterator[dict[str, Any]]:
         line = process.stdout.readline()
         if not line:
             raise SystemExit("the emulator did not start")
-        yield json.loads(line)["winrm"]
+        winrm = json.loads(line)["winrm"]
+        winrm["_pid"] = process.pid
+        yield winrm
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -91,15 +94,25 @@ def _connection(winrm: dict[str, Any]) -> Any:
     )
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def bench_fleet(winrm: dict[str, Any], concurrency: int, latency: float) -> dict[str, Any]:
     """check_fleet over every host: wall time, requests per check, ratio to the protocol lower bound."""
     from pinreset.remote import FleetReport, HostSpec, check_fleet
 
     specs = [HostSpec(h["address"], h["https_port"]) for h in winrm["hosts"]]
     before = _requests_so_far()
+    server_cpu = _cpu_seconds(winrm["_pid"])
+    client_cpu = time.process_time()
     started = time.perf_counter()
     report = FleetReport.collect(check_fleet(specs, connection=_connection(winrm), concurrency=concurrency))
     wall = time.perf_counter() - started
+    client_cpu = time.process_time() - client_cpu
+    server_cpu = _cpu_seconds(winrm["_pid"]) - server_cpu
     requests = _requests_so_far() - before - 1
     per_check = requests / len(specs)
     waves = math.ceil(len(specs) / concurrency)
@@ -111,6 +124,8 @@ def bench_fleet(winrm: dict[str, Any], concurrency: int, latency: float) -> dict
         "requests_per_check": per_check,
         "lower_bound_s": lower,
         "ratio": wall / lower if lower else float("nan"),
+        "client_cpu_s": client_cpu,
+        "server_cpu_s": server_cpu,
         "outcomes": {k: v for k, v in report.summary()["outcomes"].items() if v},
     }
 
@@ -193,7 +208,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--hosts", type=int, default=500)
     parser.add_argument("--latency", type=float, default=0.05)
-    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[50, 10])
     parser.add_argument("--baseline-hosts", type=int, default=50)
     parser.add_argument("--memory-hosts", type=int, default=5000)
     parser.add_argument("--memory-concurrency", type=int, default=50)
@@ -207,25 +222,33 @@ def main() -> None:
     _count_http_requests()
 
     with serve(args.hosts, args.latency, args.seed) as winrm:
-        fleet = bench_fleet(winrm, args.concurrency, args.latency)
+        fleets = [bench_fleet(winrm, concurrency, args.latency) for concurrency in args.concurrency]
         baseline = min(args.baseline_hosts, len(winrm["hosts"]))
         scale = len(winrm["hosts"]) / baseline
         pypsrp_s = bench_pypsrp_loop(winrm, baseline)
         pywinrm_s = bench_pywinrm_loop(winrm, baseline)
 
-    print(f"check_fleet: {fleet['hosts']} hosts, {args.latency * 1000:.0f} ms added latency per request, "
-          f"concurrency {fleet['concurrency']}")
-    print(f"  outcomes: {fleet['outcomes']}")
-    print(f"  wall time              {fleet['wall_s']:8.1f} s")
-    print(f"  requests per check     {fleet['requests_per_check']:8.1f} (mean, counted at the HTTP adapter)")
-    print(f"  protocol lower bound   {fleet['lower_bound_s']:8.1f} s "
-          f"(requests x latency x ceil({fleet['hosts']}/{fleet['concurrency']}))")
-    print(f"  ratio to lower bound   {fleet['ratio']:8.2f} x  (target <= 1.3)")
+    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end (other processes share them)")
+    for fleet in fleets:
+        print(f"check_fleet: {fleet['hosts']} hosts, {args.latency * 1000:.0f} ms added latency per request, "
+              f"concurrency {fleet['concurrency']}")
+        print(f"  outcomes: {fleet['outcomes']}")
+        print(f"  wall time              {fleet['wall_s']:8.1f} s")
+        print(f"  requests per check     {fleet['requests_per_check']:8.1f} (mean, counted at the HTTP adapter)")
+        print(f"  protocol lower bound   {fleet['lower_bound_s']:8.1f} s "
+              f"(requests x latency x ceil({fleet['hosts']}/{fleet['concurrency']}))")
+        print(f"  ratio to lower bound   {fleet['ratio']:8.2f} x  (target <= 1.3)")
+        print(f"  CPU: client {fleet['client_cpu_s']:.1f} s ({fleet['client_cpu_s'] * 1000 / fleet['hosts']:.0f} ms "
+              f"per check, one interpreter), hosts {fleet['server_cpu_s']:.1f} s; "
+              f"ratio to max(lower bound, client CPU) "
+              f"{fleet['wall_s'] / max(fleet['lower_bound_s'], fleet['client_cpu_s']):.2f} x")
+    fleet = fleets[0]
     for name, seconds in (("pypsrp execute_cmd loop", pypsrp_s), ("pywinrm run_cmd loop", pywinrm_s)):
         total = seconds * scale
         print(f"{name}: {seconds:.1f} s for {baseline} hosts sequentially, extrapolated x{scale:.0f} "
-              f"-> {total:.1f} s for {fleet['hosts']}; check_fleet is {total / fleet['wall_s']:.1f}x faster "
-              "(and reads far more: the loop only gets the connecting account's dsregcmd)")
+              f"-> {total:.1f} s for {fleet['hosts']}; check_fleet (concurrency {fleet['concurrency']}) is "
+              f"{total / fleet['wall_s']:.1f}x faster and reads far more (the loop gets only the connecting "
+              "account's dsregcmd)")
     if not args.skip_memory:
         memory = bench_memory(args.memory_hosts, args.memory_concurrency, not args.memory_device_only, args.seed)
         grown = (memory["peak_kib"] - memory["baseline_kib"]) / 1024

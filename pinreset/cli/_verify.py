@@ -10,7 +10,7 @@ import argparse
 import getpass
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from pinreset.cli._exit import ExitCode
@@ -108,31 +108,25 @@ def _connection(args: argparse.Namespace) -> WinRMConnection:
 
 
 def _intune_hosts(args: argparse.Namespace) -> Iterable[HostSpec]:
-    """Host names of the tenant's managed Windows devices (optionally one group's), through the Graph backend."""
-    import importlib
+    """Host names of the tenant's managed Windows devices (optionally one group's), through the Graph backend.
 
+    The tenant and credential come from the environment (``AZURE_TENANT_ID``, ``AZURE_CLIENT_ID``,
+    ``AZURE_CLIENT_SECRET``, ...), as the library's default credential reads them.
+    """
+    from pinreset.backends.graph import GraphBackend
+    from pinreset.models import DeviceFilter
     from pinreset.remote import hosts_from_intune
 
-    backends: Any = importlib.import_module("pinreset.backends")
-    opener: Callable[[], Any] | None = getattr(backends, "open_backend", None) or getattr(
-        getattr(backends, "GraphBackend", None), "from_env", None
-    )
-    if opener is None:
-        raise ConfigurationError("--from-intune needs the Graph backend, which this installation lacks")
-    backend = opener()
-    try:
-        devices = list(backend.list_managed_devices())
+    with GraphBackend.from_environment() as backend:
+        devices = list(backend.list_managed_devices(DeviceFilter()))
         if args.group:
             groups = backend.find_groups([args.group])
             if args.group not in groups:
                 raise ConfigurationError(f"group {args.group!r} not found")
+            # A device group lists Entra device objects; a user group lists users: take their primary devices.
             members = set(backend.list_group_member_ids(groups[args.group].id))
-            devices = [
-                d for d in devices if members & {d.id, getattr(d, "azure_ad_device_id", None), d.user_id}
-            ]
-        return list(hosts_from_intune(lambda: devices, dns_suffix=args.dns_suffix))
-    finally:
-        backend.close()
+            devices = [d for d in devices if members & {d.id, d.azure_ad_device_id, d.user_id}]
+    return list(hosts_from_intune(lambda: devices, dns_suffix=args.dns_suffix))
 
 
 def _hosts(args: argparse.Namespace) -> list[HostSpec]:

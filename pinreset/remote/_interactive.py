@@ -109,12 +109,13 @@ def task_xml(task_name: str, user_sid: str) -> str:
     return ET.tostring(task, encoding="unicode", xml_declaration=False)
 
 
-def _last_result(info: Any) -> int | None:
-    items = as_list(info)
-    if not items or not isinstance(items[0], dict):
-        return None
-    value = items[0].get("LastTaskResult")
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+def _last_result(values: Any) -> int | None:
+    """``LastTaskResult`` of the ``Get-ScheduledTaskInfo`` object among ``values`` (recognised by that property)."""
+    for item in as_list(values):
+        if isinstance(item, dict) and "LastTaskResult" in item:
+            value = item["LastTaskResult"]
+            return value if isinstance(value, int) and not isinstance(value, bool) else None
+    return None
 
 
 def run_as_interactive_user(
@@ -153,15 +154,18 @@ def run_as_interactive_user(
     try:
         # Marked before the call: a request that times out may still have registered the task.
         registered = True
-        session.run_statements(
-            (cmd("New-Item", ItemType="Directory", Path=OUTPUT_DIR, Force=True),),
-            (cmd("Register-ScheduledTask", TaskName=name, Xml=xml, Force=True),),
-            (cmd("Start-ScheduledTask", TaskName=name),),
+        info = cmd("Get-ScheduledTaskInfo", TaskName=name)
+        polled_at = started = session.budget.elapsed()
+        # Create, register, start and take the first look in one round trip.
+        result = _last_result(
+            session.run_statements(
+                (cmd("New-Item", ItemType="Directory", Path=OUTPUT_DIR, Force=True),),
+                (cmd("Register-ScheduledTask", TaskName=name, Xml=xml, Force=True),),
+                (cmd("Start-ScheduledTask", TaskName=name),),
+                (info,),
+            )
         )
-        started = session.budget.elapsed()
         while True:
-            polled_at = session.budget.elapsed()
-            result = _last_result(session.run(cmd("Get-ScheduledTaskInfo", TaskName=name)))
             if result == 0:
                 break
             if result == SCHED_S_TASK_HAS_NOT_RUN:
@@ -175,7 +179,8 @@ def run_as_interactive_user(
                 raise CheckFailure(Outcome.COMMAND_FAILED, f"dsregcmd in the user's session ended with {shown}")
             # Polls start poll_interval apart; on a slow link the poll itself already took that long.
             session.budget.sleep(max(0.0, poll_interval - (session.budget.elapsed() - polled_at)))
-        # Read the output and remove task and file in the same round trip.
+            polled_at = session.budget.elapsed()
+            result = _last_result(session.run(info))
         # Read the output and remove task and file in the same round trip. Should Get-Content fail, the clean-up
         # statements still run (the error is not terminating) and the finally block repeats them to be sure.
         values = session.run_statements((cmd("Get-Content", LiteralPath=target, Raw=True),), *cleanup)
