@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import http.server
 import json
+import os
 import signal
 import socket
 import ssl
@@ -29,6 +30,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -147,6 +149,26 @@ def _token(line: dict[str, Any]) -> str:
     return str(result["access_token"])
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux ``/proc``), or NaN where unavailable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _server_cpu_per_request(pid: int, url: str, ca: ssl.SSLContext, headers: dict[str, str], requests: int) -> float:
+    """Server CPU microseconds per request: unlike requests/second, barely affected by other load on the machine."""
+    with httpx.Client(verify=ca, headers=headers) as client:
+        for _ in range(50):
+            client.get(url)
+        before = _cpu_seconds(pid)
+        for _ in range(requests):
+            client.get(url)
+        return (_cpu_seconds(pid) - before) / requests * 1e6
+
+
 def _in_process_rate(requests: int) -> float:
     """Requests per second through the in-process httpx transport (no sockets, no TLS), for comparison."""
     from pinreset.emulator import Emulator
@@ -202,6 +224,8 @@ def main() -> int:
             base_one = max(base_one, _rate(base_url, base_ca, {}, args.requests, 1))
             emu_many = max(emu_many, _rate(url, ca, auth, args.requests, args.threads))
             base_many = max(base_many, _rate(base_url, base_ca, {}, args.requests, args.threads))
+        emu_cpu = _server_cpu_per_request(emulator.pid, url, ca, auth, args.requests)
+        base_cpu = _server_cpu_per_request(baseline.pid, base_url, base_ca, {}, args.requests)
     finally:
         _stop(emulator)
         _stop(baseline)
@@ -218,6 +242,10 @@ def main() -> int:
     print(
         f"start-up of `pinreset emulator serve` to its JSON line: median {startup:.2f} s "
         f"({', '.join(f'{s:.2f}' for s in startups)})"
+    )
+    print(
+        f"  server CPU per request: {emu_cpu:6.0f} us (one core sustains ~{1e6 / emu_cpu:,.0f} req/s)   "
+        f"baseline {base_cpu:6.0f} us   ratio {emu_cpu / base_cpu:.2f}"
     )
     in_process = _best(lambda: _in_process_rate(args.requests), args.repeats)
     print(f"in-process transport (same requests, no sockets): {in_process:8.0f} req/s")

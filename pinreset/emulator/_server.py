@@ -29,6 +29,8 @@ __all__ = ["EmulatorServer"]
 
 _log = logging.getLogger("pinreset.emulator")
 _MAX_BODY = 64 * 1024 * 1024
+_MAX_LINE = 65536
+_MAX_HEADERS = 100
 _HANDSHAKE_TIMEOUT = 10.0
 _IDLE_TIMEOUT = 120.0
 _NO_BODY_STATUSES = frozenset({204, 304})
@@ -63,8 +65,53 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         _log.debug("%s - %s", self.address_string(), format % args)
 
-    def _dispatch(self) -> None:
-        headers = {k.lower(): v for k, v in self.headers.items()}
+    def handle_one_request(self) -> None:
+        # A lean replacement for the base class's parsing, which runs the email package's parser over every
+        # request's headers: that alone cost a third of the server's time per request.
+        try:
+            line = self.rfile.readline(_MAX_LINE + 1)
+        except TimeoutError:  # an idle keep-alive connection
+            self.close_connection = True
+            return
+        if not line:
+            self.close_connection = True
+            return
+        self.raw_requestline = line
+        self.requestline = line.decode("latin-1").rstrip("\r\n")
+        parts = self.requestline.split()
+        if len(line) > _MAX_LINE or len(parts) != 3 or not parts[2].startswith("HTTP/1."):
+            self.command, self.request_version = "", "HTTP/1.1"
+            self._refuse(414 if len(line) > _MAX_LINE else 400)
+            return
+        self.command, self.path, self.request_version = parts
+        headers: dict[str, str] = {}
+        for _ in range(_MAX_HEADERS):
+            raw = self.rfile.readline(_MAX_LINE + 1)
+            if raw in (b"\r\n", b"\n", b""):
+                break
+            name, separator, value = raw.decode("latin-1").partition(":")
+            if not separator or len(raw) > _MAX_LINE:
+                self._refuse(400)
+                return
+            key, value = name.strip().lower(), value.strip()
+            headers[key] = f"{headers[key]}, {value}" if key in headers else value
+        else:
+            self._refuse(431)
+            return
+        connection = headers.get("connection", "").lower()
+        if self.request_version == "HTTP/1.0":
+            self.close_connection = connection != "keep-alive"
+        else:
+            self.close_connection = connection == "close"
+        if headers.get("expect", "").lower() == "100-continue":
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        self._dispatch(headers)
+
+    def _refuse(self, status: int) -> None:
+        self.close_connection = True
+        self._write(Response(status=status))
+
+    def _dispatch(self, headers: dict[str, str]) -> None:
         body = self._read_body(headers)
         if body is None:
             return
@@ -85,8 +132,6 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         )
         self._write(self.server.app.handle(request))
 
-    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_HEAD = do_OPTIONS = _dispatch  # noqa: N815
-
     def _read_body(self, headers: dict[str, str]) -> bytes | None:
         if "chunked" in headers.get("transfer-encoding", "").lower():
             return self._read_chunked()
@@ -98,8 +143,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         except ValueError:
             length = -1
         if length < 0 or length > _MAX_BODY:
-            self.close_connection = True
-            self._write(Response(status=400 if length < 0 else 413))
+            self._refuse(400 if length < 0 else 413)
             return None
         return self.rfile.read(length)
 

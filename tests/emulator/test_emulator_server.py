@@ -295,3 +295,33 @@ def test_slow_faults_answer_correctly_and_identity_faults_are_opt_in() -> None:
     record = router.log[-1]
     assert (record.service, record.fault) == ("identity", "slow")
     assert record.duration >= 0.05
+
+
+def _exchange(server: EmulatorServer, tls: TlsMaterial, payload: bytes) -> bytes:
+    """Send raw bytes over TLS and read until the server closes the connection."""
+    with (
+        socket.create_connection(("127.0.0.1", server.port)) as raw,
+        tls.client_context().wrap_socket(raw, server_hostname="127.0.0.1") as s,
+    ):
+        s.sendall(payload)
+        received = b""
+        while chunk := s.recv(65536):
+            received += chunk
+    return received
+
+
+def test_http_framing_edge_cases(served: tuple[EmulatorServer, Router], tls: TlsMaterial) -> None:
+    """HTTP/1.0 closes after answering, Expect: 100-continue gets an interim answer, garbage gets 400 and a close."""
+    server, _ = served
+    old = _exchange(server, tls, b"GET /v1.0/old HTTP/1.0\r\nHost: x\r\n\r\n")
+    assert old.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert b"Connection: close" in old
+    expect = _exchange(
+        server,
+        tls,
+        b"POST /v1.0/e HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}",
+    )
+    assert expect.startswith(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n")
+    assert b'"body_length": 2' in expect
+    garbage = _exchange(server, tls, b"NONSENSE\r\n\r\n")
+    assert garbage.startswith(b"HTTP/1.1 400 Bad Request\r\n")
