@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from pinreset.exceptions import ParseError
+from pinreset.exceptions import DsregParseError, ParseError
 from pinreset.remote.models import (
     DsregView,
     EffectivePolicy,
@@ -100,39 +100,45 @@ def _lines_to_text(value: Any) -> str:
     return "\n".join(lines)
 
 
-_YES_NO = {"YES": True, "NO": False}
-
-
 def parse_dsreg(text_or_lines: Any) -> DsregView:
-    """The fields a PIN reset check needs from one ``dsregcmd /status`` output.
+    """The fields a PIN reset check needs from one ``dsregcmd /status`` output, read by :func:`pinreset.parse_dsregcmd`.
+
+    A remote capture is always a whole output, so one without both a Device State and a User State section was cut
+    short (or is something else) and is refused.
 
     Args:
         text_or_lines: the output as one string, or as the list of lines PowerShell returns for a native command.
 
     Returns:
-        The fields, with the whole text kept in ``raw_text``.
+        The fields, with the whole text kept in ``raw_text`` and the judgement of :func:`pinreset.assess`.
 
     Raises:
-        ParseError: when the text is not ``dsregcmd /status`` output (e.g. garbage or cut before Device State).
+        DsregParseError: when the text is not ``dsregcmd /status`` output, or is cut short.
     """
+    from pinreset.dsreg import assess, parse_dsregcmd
+
     text = text_or_lines if isinstance(text_or_lines, str) else _lines_to_text(text_or_lines)
-    from pinreset.remote._dsreg import read_dsreg
-
-    fields = read_dsreg(text)
-
-    def flag(name: str) -> bool | None:
-        raw = fields.get(name)
-        return _YES_NO.get(raw.upper()) if raw is not None else None
-
+    status = parse_dsregcmd(text)
+    if status.device_state is None:
+        raise DsregParseError("dsregcmd /status output without a Device State section")
+    if status.user_state is None:
+        raise DsregParseError("dsregcmd /status output is cut short: no User State section")
+    device, user = status.device_state, status.user_state
+    tenant_id = status.tenant_details.tenant_id if status.tenant_details else None
+    device_id = status.device_details.device_id if status.device_details else None
+    judged = assess(status)
     return DsregView(
-        azure_ad_joined=flag("AzureAdJoined"),
-        domain_joined=flag("DomainJoined"),
-        workplace_joined=flag("WorkplaceJoined"),
-        ngc_set=flag("NgcSet"),
-        can_reset=fields.get("CanReset") or None,
-        tenant_id=fields.get("TenantId") or None,
-        device_id=fields.get("DeviceId") or None,
-        device_name=fields.get("DeviceName") or None,
+        join_type=status.join_type.value,
+        azure_ad_joined=device.azure_ad_joined,
+        domain_joined=device.domain_joined,
+        workplace_joined=user.workplace_joined,
+        ngc_set=user.ngc_set,
+        can_reset=str(user.can_reset.value) if user.can_reset is not None else None,
+        tenant_id=str(tenant_id) if tenant_id is not None else None,
+        device_id=str(device_id) if device_id is not None else None,
+        device_name=device.device_name,
+        verdict=judged.verdict.value,
+        reasons=judged.reasons,
         raw_text=text,
     )
 

@@ -128,6 +128,7 @@ class DsregView:
     """The fields of one ``dsregcmd /status`` output that a PIN reset check needs.
 
     Attributes:
+        join_type: the join state (``pinreset.JoinState`` value, e.g. ``hybrid_joined``).
         azure_ad_joined: ``AzureAdJoined``.
         domain_joined: ``DomainJoined``.
         workplace_joined: ``WorkplaceJoined`` (User State).
@@ -136,9 +137,13 @@ class DsregView:
         tenant_id: ``TenantId``, if shown.
         device_id: ``DeviceId``, if shown.
         device_name: ``Device Name``, if shown.
+        verdict: :func:`pinreset.assess` of this output (e.g. ``ready``, ``destructive_only``), for the account
+            that ran it.
+        reasons: the sentences behind the verdict.
         raw_text: the whole output (kept out of reprs and records).
     """
 
+    join_type: str = "unknown"
     azure_ad_joined: bool | None = None
     domain_joined: bool | None = None
     workplace_joined: bool | None = None
@@ -147,20 +152,9 @@ class DsregView:
     tenant_id: str | None = None
     device_id: str | None = None
     device_name: str | None = None
+    verdict: str | None = None
+    reasons: tuple[str, ...] = ()
     raw_text: str = attrs.field(default="", repr=False, eq=False)
-
-    @property
-    def join_type(self) -> str:
-        """``hybrid``, ``entra``, ``domain``, ``registered`` or ``none`` from the join flags."""
-        if self.azure_ad_joined and self.domain_joined:
-            return "hybrid"
-        if self.azure_ad_joined:
-            return "entra"
-        if self.domain_joined:
-            return "domain"
-        if self.workplace_joined:
-            return "registered"
-        return "none"
 
     @property
     def non_destructive(self) -> bool | None:
@@ -179,7 +173,7 @@ class DeviceFacts:
         os_caption: e.g. ``Microsoft Windows 11 Enterprise``.
         os_version: e.g. ``10.0.22631``.
         os_build: the build number, e.g. ``22631``.
-        join_type: from the device section of ``dsregcmd`` (the same for every account).
+        join_type: from the device section of ``dsregcmd`` (the same for every account), e.g. ``hybrid_joined``.
         azure_ad_joined: ``AzureAdJoined``.
         domain_joined: ``DomainJoined``.
         tenant_id: the Entra tenant id shown by ``dsregcmd``.
@@ -319,6 +313,7 @@ class DeviceCheck:
             "user_name": user.name if user else None,
             "user_can_reset": user.can_reset if user else None,
             "user_ngc_set": user.ngc_set if user else None,
+            "user_verdict": user.dsreg.verdict if user and user.dsreg else None,
             "user_recovery_key_event_id": (
                 user.recovery_key_event.event_id if user and user.recovery_key_event else None
             ),

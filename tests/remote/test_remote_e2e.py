@@ -41,6 +41,8 @@ def test_ok_reads_the_signed_in_users_own_state_labelled_as_such(lab: Any) -> No
     record = result.to_record()
     assert record["user_scope"] == "signed_in_user"
     assert record["user_can_reset"] == "DestructiveAndNonDestructive"
+    assert record["user_verdict"] == "ready"
+    assert result.connecting_account.dsreg.verdict != "ready"
     registered = [args for name, args in host.calls if name == "Register-ScheduledTask"]
     assert len(registered) == 1
     assert f"<UserId>{user.sid}</UserId>" in registered[0]["Xml"]

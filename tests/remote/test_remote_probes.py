@@ -169,7 +169,8 @@ SAMPLE = """
 def test_parse_dsreg_reads_join_and_user_fields() -> None:
     """Join flags, NgcSet and CanReset are read from text or from PowerShell's list of lines."""
     view = parse_dsreg(SAMPLE)
-    assert view.join_type == "hybrid"
+    assert view.join_type == "hybrid_joined"
+    assert view.verdict == "ready"
     assert view.ngc_set is True
     assert view.can_reset == "DestructiveAndNonDestructive"
     assert view.non_destructive is True
