@@ -315,6 +315,7 @@ class DeviceOps(TenantBase):
                 restarted_since_policy=device.restarted_since_policy,
                 whfb_blocked=device.whfb_blocked,
                 policy_conflict=device.policy_conflict,
+                web_sign_in_allowed_urls=device.web_sign_in_allowed_urls,
                 can_reset=can_reset(device),
                 ineligible_reason=ineligible_reason(device),
                 pending_reason=pending_reason(device) if ineligible_reason(device) is None else None,

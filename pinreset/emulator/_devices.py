@@ -56,6 +56,8 @@ class DeviceFacts:
         restarted_since_policy: whether the device restarted after the last policy change it recorded.
         whfb_blocked: whether a policy blocks Windows Hello for Business.
         policy_conflict: whether profiles set EnablePinRecovery differently at the last check-in.
+        web_sign_in_allowed_urls: ``ConfigureWebSignInAllowedUrls`` as recorded from MDM (``;``-separated
+            domains), or None.
         can_reset: ``DestructiveAndNonDestructive``, ``DestructiveOnly`` or None (no container).
         ineligible_reason: why this device cannot use non-destructive PIN reset at all, else None.
         pending_reason: why an eligible device does not (yet) allow non-destructive reset, else None.
@@ -80,6 +82,7 @@ class DeviceFacts:
     restarted_since_policy: bool
     whfb_blocked: bool
     policy_conflict: bool
+    web_sign_in_allowed_urls: str | None
     can_reset: str | None
     ineligible_reason: str | None
     pending_reason: str | None
@@ -162,6 +165,8 @@ def apply_checkin(
     device.pin_recovery_policy = effective
     device.whfb_blocked = blocked
     device.policy_conflict = conflict
+    device.web_sign_in_allowed_urls = next(
+        (intent.web_sign_in_urls for _, intent in targeting if intent.web_sign_in_urls is not None), None)
 
 
 def apply_restart(device: ManagedDevice) -> None:

@@ -164,6 +164,7 @@ class ManagedDevice:
     pin_recovery_key_created: bool = False
     restarted_since_policy: bool = False
     policy_conflict: bool = False
+    web_sign_in_allowed_urls: str | None = None
     restarts: int = 0
     reports: dict[str, ProfileReport] = attrs.field(factory=dict)
 

@@ -35,6 +35,10 @@ MIN_PIN_RECOVERY_BUILD = 15063
 _OMA_PFW = re.compile(r"^\./(device|user)/vendor/msft/passportforwork/([^/]+)/policies/([a-z]+)$", re.IGNORECASE)
 # The variant printed in the 2023/2024 PIN reset article; it is not a node of the CSP, so a device answers
 # the profile with an error.
+# ConfigureWebSignInAllowedUrls (Policy CSP, Authentication area); the settings catalog id follows the catalog's
+# naming of Policy CSP nodes.
+_WEB_SIGN_IN_OMA = "./device/vendor/msft/policy/config/authentication/configurewebsigninallowedurls"
+_WEB_SIGN_IN_DEFINITION = "device_vendor_msft_policy_config_authentication_configurewebsigninallowedurls"
 _OMA_POLICY_VARIANT = re.compile(r"^\./(device/|user/)?vendor/msft/policy/passportforwork/", re.IGNORECASE)
 
 
@@ -46,11 +50,14 @@ class PinIntent:
         pin_recovery: True/False when the profile sets EnablePinRecovery, None when it does not.
         whfb_blocked: True when it blocks Windows Hello for Business, False when it enables it, else None.
         invalid: why a device would reject the profile (an OMA-URI that is not a CSP node), else None.
+        web_sign_in_urls: the ``ConfigureWebSignInAllowedUrls`` value it sets (federated tenants need it for
+            PIN reset above the lock screen), else None.
     """
 
     pin_recovery: bool | None = None
     whfb_blocked: bool | None = None
     invalid: str | None = None
+    web_sign_in_urls: str | None = None
 
     @property
     def relevant(self) -> bool:
@@ -84,10 +91,16 @@ def _walk_settings(node: Any) -> Iterable[Mapping[str, Any]]:
 def _catalog_intent(settings: Any) -> PinIntent:
     pin: bool | None = None
     blocked: bool | None = None
+    urls: str | None = None
     for instance in _walk_settings(settings):
         definition = str(instance.get("settingDefinitionId", "")).lower()
         choice = instance.get("choiceSettingValue")
         value = str(choice.get("value", "")).lower() if isinstance(choice, Mapping) else ""
+        if definition == _WEB_SIGN_IN_DEFINITION:
+            simple = instance.get("simpleSettingValue")
+            if isinstance(simple, Mapping) and simple.get("value") is not None:
+                urls = str(simple["value"])
+            continue
         if not definition.startswith(("device_vendor_msft_passportforwork_", "user_vendor_msft_passportforwork_")):
             continue
         flag = True if value.endswith("_true") else False if value.endswith("_false") else None
@@ -95,17 +108,21 @@ def _catalog_intent(settings: Any) -> PinIntent:
             pin = flag if pin is None else pin and flag
         elif definition.endswith("_policies_usepassportforwork") and flag is not None:
             blocked = (not flag) if blocked is None else blocked or not flag
-    return PinIntent(pin_recovery=pin, whfb_blocked=blocked)
+    return PinIntent(pin_recovery=pin, whfb_blocked=blocked, web_sign_in_urls=urls)
 
 
 def _oma_intent(settings: Any, tenant_id: str) -> PinIntent:
     pin: bool | None = None
     blocked: bool | None = None
     invalid: str | None = None
+    urls: str | None = None
     for setting in settings if isinstance(settings, list) else []:
         if not isinstance(setting, Mapping):
             continue
         uri = str(setting.get("omaUri", "")).strip()
+        if uri.lower() == _WEB_SIGN_IN_OMA:
+            urls = None if setting.get("value") is None else str(setting["value"])
+            continue
         if _OMA_POLICY_VARIANT.match(uri):
             invalid = f"OMA-URI {uri} is not a node of the PassportForWork CSP"
             continue
@@ -118,7 +135,7 @@ def _oma_intent(settings: Any, tenant_id: str) -> PinIntent:
             pin = value
         elif node == "usepassportforwork" and value is not None:
             blocked = not value
-    return PinIntent(pin_recovery=pin, whfb_blocked=blocked, invalid=invalid)
+    return PinIntent(pin_recovery=pin, whfb_blocked=blocked, invalid=invalid, web_sign_in_urls=urls)
 
 
 def intent_of(profile: Profile, tenant_id: str) -> PinIntent:

@@ -343,3 +343,46 @@ def test_signed_in_user_snapshot(make_app: Any) -> None:
     assert user.sid.startswith("S-1-")
     tenant.set_device_state(name, signed_in_user_id=None)
     assert tenant.device_facts(name).signed_in_user is None
+
+
+def test_web_sign_in_allowed_urls_recorded(make_app: Any, call: Any) -> None:
+    """ConfigureWebSignInAllowedUrls from a custom profile reaches the device at check-in."""
+    tenant, app = make_app(federated=True)
+    name = eligible_device(tenant)
+    oma = {"@odata.type": "#microsoft.graph.windows10CustomConfiguration", "displayName": "Web sign-in",
+           "omaSettings": [{"@odata.type": "#microsoft.graph.omaSettingString", "displayName": "urls",
+                            "omaUri": "./Device/Vendor/MSFT/Policy/Config/Authentication/ConfigureWebSignInAllowedUrls",
+                            "value": "signin.contoso.com;portal.contoso.com"}]}
+    profile_id = assign_profile(app, call, oma)
+    assert tenant.device_facts(name).web_sign_in_allowed_urls is None
+    tenant.sync_device(name)
+    assert tenant.device_facts(name).web_sign_in_allowed_urls == "signin.contoso.com;portal.contoso.com"
+    assert statuses(app, call, profile_id)[name] == "compliant"
+
+
+def test_catalog_intents() -> None:
+    """Settings catalog policies: EnablePinRecovery, UsePassportForWork and web sign-in URLs are read."""
+    from datetime import datetime, timezone
+
+    from pinreset.emulator._entities import Profile
+    from pinreset.emulator._policies import intent_of
+
+    pfw = "device_vendor_msft_passportforwork_{tenantid}"
+    settings = [{"settingInstance": {
+        "@odata.type": "#microsoft.graph.deviceManagementConfigurationGroupSettingCollectionInstance",
+        "settingDefinitionId": pfw,
+        "groupSettingCollectionValue": [{"children": [
+            {"settingDefinitionId": f"{pfw}_policies_enablepinrecovery",
+             "choiceSettingValue": {"value": f"{pfw}_policies_enablepinrecovery_true", "children": []}},
+            {"settingDefinitionId": f"{pfw}_policies_usepassportforwork",
+             "choiceSettingValue": {"value": f"{pfw}_policies_usepassportforwork_false", "children": []}},
+        ]}]}}, {"settingInstance": {
+            "settingDefinitionId": "device_vendor_msft_policy_config_authentication_configurewebsigninallowedurls",
+            "simpleSettingValue": {"value": "login.example.com"}}}]
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    profile = Profile(kind="configurationPolicy", id="p", data={"name": "n", "settings": settings}, created=now,
+                      modified=now)
+    intent = intent_of(profile, "tenant")
+    assert intent.pin_recovery is True
+    assert intent.whfb_blocked is True
+    assert intent.web_sign_in_urls == "login.example.com"
