@@ -240,12 +240,12 @@ def main() -> int:
         f"ratio {emu_many / base_many:.2f}"
     )
     print(
-        f"start-up of `pinreset emulator serve` to its JSON line: median {startup:.2f} s "
-        f"({', '.join(f'{s:.2f}' for s in startups)})"
-    )
-    print(
         f"  server CPU per request: {emu_cpu:6.0f} us (one core sustains ~{1e6 / emu_cpu:,.0f} req/s)   "
         f"baseline {base_cpu:6.0f} us   ratio {emu_cpu / base_cpu:.2f}"
+    )
+    print(
+        f"start-up of `pinreset emulator serve` to its JSON line: median {startup:.2f} s "
+        f"({', '.join(f'{s:.2f}' for s in startups)})"
     )
     in_process = _best(lambda: _in_process_rate(args.requests), args.repeats)
     print(f"in-process transport (same requests, no sockets): {in_process:8.0f} req/s")
