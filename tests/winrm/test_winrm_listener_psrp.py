@@ -177,3 +177,29 @@ def test_hostile_values_arrive_as_data(pool: Any, host: SimulatedHost) -> None:
     assert hostile in str(streams.error[0])
     assert ("Get-ScheduledTaskInfo", {"TaskName": hostile}) in list(host.calls)
     assert host.exists("C:\\ProgramData") == "directory"
+
+
+def test_values_survive_the_pipeline_reader(pool: Any, host: SimulatedHost) -> None:
+    """Escaped text, emoji, nested lists and hashtables, numbers and switches arrive exactly as sent."""
+    tricky = "line1\r\nline2\t_x0041_ \U0001f600 'quoted' <tag> & \"dq\""
+    table = {"LogName": "Microsoft-Windows-HelloForBusiness/Operational", "Id": [8060, 5062], "Nested": {"a": True}}
+    output, _, had_errors = run_ps(
+        pool,
+        [("Write-Output", [("InputObject", [tricky, 42, 2**40, 1.5, True, None, table, ["x", ["y"]]])])],
+    )
+    assert not had_errors
+    assert output == [tricky, 42, 2**40, 1.5, True, table, ["x", ["y"]]]
+    recorded = dict(host.calls)["Write-Output"]["InputObject"]
+    assert recorded[:6] == [tricky, 42, 2**40, 1.5, True, None]
+
+
+def test_statements_run_in_order(pool: Any, host: SimulatedHost) -> None:
+    """add_statement separates pipelines; each statement's output follows the previous one's."""
+    from pypsrp.powershell import PowerShell
+
+    with PowerShell(pool) as ps:
+        ps.add_cmdlet("Write-Output").add_parameter("InputObject", "first").add_statement()
+        ps.add_cmdlet("Get-CimInstance").add_parameter("ClassName", "Win32_ComputerSystem")
+        ps.add_cmdlet("Select-Object").add_parameter("ExpandProperty", "Name").add_statement()
+        ps.add_cmdlet("Write-Output").add_argument("third")
+        assert ps.invoke() == ["first", host.device_name, "third"]

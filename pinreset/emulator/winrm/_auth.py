@@ -73,12 +73,12 @@ class _UserFile:
         self._users: dict[int, Credentials] = {}
         self._path: Path | None = None
         self._previous: str | None = None
+        self._counter = 0
 
     def register(self, creds: Credentials) -> int:
         with self._lock:
-            token = id(creds) ^ len(self._users) << 48
-            while token in self._users:
-                token += 1
+            self._counter += 1
+            token = self._counter
             if not self._users:
                 directory = Path(tempfile.mkdtemp(prefix="pinreset-ntlm-"))
                 self._path = directory / "users"

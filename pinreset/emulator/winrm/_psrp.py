@@ -16,6 +16,9 @@ import uuid
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
+from pinreset.emulator.winrm._clixml import CreatePipelineInfo, UnsupportedClixmlError, read_create_pipeline
 from pinreset.emulator.winrm._engine import PSError, StatementCommand, run_pipeline
 from pinreset.emulator.winrm._objects import PSObj, to_psrp
 
@@ -68,8 +71,19 @@ def _pool_class() -> Any:
     psrpcore's does not, so without this a pypsrp client setting ``max_runspaces`` would break the pool.
     """
     import psrpcore
+    from psrpcore.types import PSRPMessageType
 
     class _ServerPool(psrpcore.ServerRunspacePool):
+        def _process_message(self, message: Any) -> Any:
+            # CreatePipeline is read by the fast reader; psrpcore handles what it cannot (see _clixml).
+            if message.message_type == PSRPMessageType.CreatePipeline and message.pipeline_id in self.pipeline_table:
+                try:
+                    info = read_create_pipeline(message.data)
+                except UnsupportedClixmlError:
+                    return super()._process_message(message)
+                return FastCreatePipeline(message.pipeline_id, info)
+            return super()._process_message(message)
+
         def _process_SetMaxRunspaces(self, event: Any) -> None:  # noqa: N802 - psrpcore's dispatch name
             ci = call_id(event)
             self._ci_events[ci] = event
@@ -83,9 +97,28 @@ def _pool_class() -> Any:
     return _ServerPool
 
 
+@attrs.frozen
+class FastCreatePipeline:
+    """A CREATE_PIPELINE read by :func:`read_create_pipeline` (stands in for psrpcore's event)."""
+
+    pipeline_id: uuid.UUID
+    info: CreatePipelineInfo
+
+
+def _statements_of(pipeline: Any) -> tuple[tuple[StatementCommand, ...], ...]:
+    """Statements of a psrpcore ``PowerShell`` (the fallback path)."""
+    statements: list[list[StatementCommand]] = [[]]
+    for command in pipeline.commands:
+        params = tuple((name, plain(value)) for name, value in command.parameters)
+        statements[-1].append(StatementCommand(str(command.command_text), params, bool(command.is_script)))
+        if command.end_of_statement:
+            statements.append([])
+    return tuple(tuple(s) for s in statements if s)
+
+
 class _Pipe:
-    def __init__(self, pipeline: Any) -> None:
-        self.pipeline = pipeline
+    def __init__(self, statements: tuple[tuple[StatementCommand, ...], ...]) -> None:
+        self.statements = statements
         self.input: list[Any] = []
         self.ran = False
 
@@ -142,9 +175,14 @@ class PSRPShell:
     def _on_event(self, event: Any) -> None:
         import psrpcore
 
-        if isinstance(event, psrpcore.CreatePipelineEvent):
-            pipe = self._pipes[event.pipeline_id] = _Pipe(event.pipeline)
-            if event.pipeline.no_input:
+        if isinstance(event, FastCreatePipeline):
+            pipe = self._pipes[event.pipeline_id] = _Pipe(event.info.statements)
+            if event.info.no_input:
+                self._run(event.pipeline_id, pipe)
+        elif isinstance(event, psrpcore.CreatePipelineEvent):
+            pipeline = event.pipeline
+            pipe = self._pipes[event.pipeline_id] = _Pipe(_statements_of(pipeline))
+            if pipeline.no_input:
                 self._run(event.pipeline_id, pipe)
         elif isinstance(event, psrpcore.PipelineInputEvent):
             self._pipes[event.pipeline_id].input.append(plain(event.data))
@@ -163,18 +201,14 @@ class PSRPShell:
         pipe.ran = True
         server_pipe = self.pool.pipeline_table[pipeline_id]
         server_pipe.start()
-        statements: list[list[StatementCommand]] = [[]]
-        for command in pipe.pipeline.commands:
-            params = tuple((name, plain(value)) for name, value in command.parameters)
-            statements[-1].append(StatementCommand(str(command.command_text), params, bool(command.is_script)))
-            if command.end_of_statement:
-                statements.append([])
         first_input = pipe.input
-        for statement in (s for s in statements if s):
+        for statement in pipe.statements:
             result = run_pipeline(self.host, statement, first_input)
             first_input = []
             for value in result.output:
-                server_pipe.write_output(to_psrp(value))
+                # psrpcore sends $null as an empty message, which pypsrp cannot read; skip it.
+                if value is not None:
+                    server_pipe.write_output(to_psrp(value))
             for err in result.errors:
                 self._write_error(server_pipe, err)
             if result.failure is not None:
