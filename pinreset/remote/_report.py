@@ -30,14 +30,44 @@ class FleetReport:
 
     @classmethod
     def collect(
-        cls, results: Iterable[DeviceCheck], *, on_result: Callable[[DeviceCheck], None] | None = None
+        cls,
+        results: Iterable[DeviceCheck],
+        *,
+        on_result: Callable[[DeviceCheck], None] | None = None,
+        progress: bool = False,
+        total: int | None = None,
     ) -> FleetReport:
-        """Drain ``results`` (e.g. :func:`check_fleet`) into a report, calling ``on_result`` for each one."""
+        """Drain ``results`` (e.g. :func:`check_fleet`) into a report.
+
+        Args:
+            results: the results, as they arrive.
+            on_result: called with each result as it arrives.
+            progress: show a progress bar (``tqdm.auto``: a widget in Jupyter, text in a terminal); silently
+                skipped when tqdm is not installed.
+            total: the number of hosts, for the progress bar.
+
+        Returns:
+            The report, results in arrival order.
+        """
+        bar: Any = None
+        if progress:
+            try:
+                from tqdm.auto import tqdm
+            except ImportError:
+                bar = None
+            else:
+                bar = tqdm(total=total, unit="host")
         checks: list[DeviceCheck] = []
-        for check in results:
-            checks.append(check)
-            if on_result is not None:
-                on_result(check)
+        try:
+            for check in results:
+                checks.append(check)
+                if on_result is not None:
+                    on_result(check)
+                if bar is not None:
+                    bar.update(1)
+        finally:
+            if bar is not None:
+                bar.close()
         return cls(tuple(checks))
 
     @property

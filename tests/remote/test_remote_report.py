@@ -110,3 +110,13 @@ def test_dataframe_or_install_hint(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "pandas", None)
     with pytest.raises(ConfigurationError, match="notebook"):
         report.to_dataframe()
+
+
+def test_collect_reports_progress(capsys: pytest.CaptureFixture[str]) -> None:
+    """collect(progress=True) draws a bar (tqdm) and still keeps every result in order."""
+    checks = [_check(str(i), "DestructiveOnly") for i in range(3)]
+    seen: list[str] = []
+    report = FleetReport.collect(iter(checks), on_result=lambda c: seen.append(c.host), progress=True, total=3)
+    assert [c.host for c in report.checks] == ["0", "1", "2"]
+    assert seen == ["0", "1", "2"]
+    assert "3/3" in capsys.readouterr().err
