@@ -99,7 +99,8 @@ def list_devices(client: GraphClient, device_filter: DeviceFilter | None) -> Ite
         params = {"$select": DEVICE_SELECT}
         if expression:
             params["$filter"] = expression
-        for raw in client.paginate(_DEVICES, params=params):
+        # Prefetching overlaps Graph's work on the next page with reading this one (tens of thousands of devices).
+        for raw in client.paginate(_DEVICES, params=params, prefetch=True):
             device = structure(raw, ManagedDevice)
             if _matches(device, device_filter):
                 yield device

@@ -20,6 +20,7 @@ import ssl
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import attrs
@@ -297,6 +298,7 @@ class GraphClient:
         *,
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
+        prefetch: bool = False,
     ) -> Iterator[dict[str, Any]]:
         """Yield every item of a collection, following ``@odata.nextLink`` to the end.
 
@@ -307,23 +309,35 @@ class GraphClient:
             url: the collection's path or URL.
             params: query parameters of the first page only (the next link contains them).
             headers: headers for every page.
+            prefetch: fetch the next page in a background thread while the caller works through this one
+                (at most two pages in memory); worthwhile for large collections such as managed devices.
 
         Yields:
-            Raw item dicts, page by page (one page in memory at a time).
+            Raw item dicts, page by page.
         """
         page = self.request("GET", url, params=params, headers=headers).body
-        while True:
-            if not isinstance(page, Mapping):
-                raise ParseError(f"GET {safe_url(url)} did not return a collection object")
-            items = page.get("value")
-            if not isinstance(items, list):
-                raise ParseError(f"GET {safe_url(url)} returned a collection without a 'value' list")
-            yield from items
-            next_link = page.get("@odata.nextLink")
-            if not next_link:
-                return
-            url = str(next_link)
-            page = self.request("GET", url, headers=headers).body
+        executor: ThreadPoolExecutor | None = None
+        try:
+            while True:
+                if not isinstance(page, Mapping):
+                    raise ParseError(f"GET {safe_url(url)} did not return a collection object")
+                items = page.get("value")
+                if not isinstance(items, list):
+                    raise ParseError(f"GET {safe_url(url)} returned a collection without a 'value' list")
+                next_link = page.get("@odata.nextLink")
+                upcoming: Future[GraphResponse] | None = None
+                if next_link and prefetch:
+                    if executor is None:
+                        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pinreset-page")
+                    upcoming = executor.submit(self.request, "GET", str(next_link), headers=headers)
+                yield from items
+                if not next_link:
+                    return
+                url = str(next_link)
+                page = (upcoming.result() if upcoming else self.request("GET", url, headers=headers)).body
+        finally:
+            if executor is not None:
+                executor.shutdown(wait=False, cancel_futures=True)
 
     def create(
         self,

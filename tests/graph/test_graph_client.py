@@ -322,3 +322,20 @@ def test_server_errors_retried_only_when_repeating_is_harmless() -> None:
         client.request("POST", "/v1.0/x", json_body={})
     assert raised.value.status_code == 500
     assert len(seen) == 1
+
+
+def test_prefetching_pages_keeps_order_and_errors() -> None:
+    """With prefetch the items arrive in order, and a failing next page raises its typed error to the reader."""
+    pages = [
+        {"value": [{"id": "1"}], "@odata.nextLink": f"{ROOT}/v1.0/d?p=2"},
+        {"value": [{"id": "2"}], "@odata.nextLink": f"{ROOT}/v1.0/d?p=3"},
+        {"value": [{"id": "3"}]},
+    ]
+    client, seen, _ = make_client([ok(p) for p in pages])
+    assert [i["id"] for i in client.paginate("/v1.0/d", prefetch=True)] == ["1", "2", "3"]
+    assert len(seen) == 3
+    client, _, _ = make_client([ok(pages[0]), err(403, "Forbidden")])
+    reader = client.paginate("/v1.0/d", prefetch=True)
+    assert next(reader) == {"id": "1"}
+    with pytest.raises(PermissionDeniedError):
+        next(reader)
