@@ -71,10 +71,11 @@ def read_tenant(backend: TenantBackend, group_names: tuple[str, ...] = ()) -> Te
 
 
 def _conflict_group_labels(backend: TenantBackend, policies: tuple[Policy, ...], known: set[str]) -> dict[str, str]:
-    """Names of the groups that possibly conflicting policies target, so reports can say "group 'Kiosks'"."""
+    """Names of the groups pinreset's policies and possibly conflicting ones target, so reports can say
+    "group 'Kiosks'" rather than an object id."""
     wanted: list[str] = []
     for policy in policies:
-        if is_ours(policy) or not conflict_reasons(policy):
+        if not is_ours(policy) and not conflict_reasons(policy):
             continue
         for target in policy.assignments:
             gid = getattr(target, "group_id", None)

@@ -116,3 +116,11 @@ def test_devices_are_counted_by_state_and_eligibility() -> None:
     assert devices.total == 4
     assert devices.by_eligibility == {"eligible": 3, "os_too_old": 1}
     assert devices.by_policy_state == {"pending": 1, "succeeded": 1}
+
+
+def test_status_without_desired_names_our_groups() -> None:
+    """The policy's current groups are named, not shown as ids, even without a desired state."""
+    backend = FakeTenantBackend()
+    backend.add_group("Pilot")
+    apply(backend, DesiredState(assign_to=Groups("Pilot")))
+    assert status(backend, devices=False).policy.assigned_to == "group 'Pilot'"
