@@ -6,7 +6,9 @@ Measured in one run, with ``pinreset emulator serve`` in its own process (as use
 2. ``--winrm-hosts 500 --winrm-latency 0.05``: one pypsrp ``execute_cmd("dsregcmd /status")`` per host (NTLM over
    HTTPS, one ``Client`` per host) from a pool of 50 threads. Its wall time is compared with the protocol's lower
    bound in the same run: HTTP requests per ``execute_cmd`` (counted on the wire) x latency x
-   ceil(hosts / concurrency). Server CPU per check comes from the server process's own counters.
+   ceil(hosts / concurrency). Server CPU per check comes from the server process's own counters;
+3. ``--winrm-hosts 100``: ``pinreset.remote.check_device`` (PSRP: device facts, policy, events and the
+   scheduled-task round trip) per host from 8 threads, reporting server and client CPU per check.
 
 The wall time also contains the clients' own CPU: pypsrp spends about 10-14 ms of CPU per ``execute_cmd`` (TLS,
 NTLM, XML) under one GIL, so on a small machine the client process, not the hosts, sets the pace. The run
@@ -154,6 +156,39 @@ def fleet_run(hosts: int, concurrency: int, latency: float) -> bool:
     return share < TARGET_SERVER_SHARE and codes.count(0) == hosts
 
 
+def device_check_run(hosts: int, concurrency: int = 8) -> None:
+    """The library's full device check per host: CPU per check on both sides."""
+    from pinreset.remote import WinRMConnection, check_device
+
+    process, line, _ = _serve(hosts)
+    winrm = line["winrm"]
+    connection = WinRMConnection(
+        username=winrm["username"], password=winrm["password"], ca_bundle=winrm["ca_bundle"], auth="ntlm", no_proxy=True
+    )
+    try:
+        server = psutil.Process(process.pid)
+        cpu_before = sum(server.cpu_times()[:2])
+        own_before = time.process_time()
+        started = time.perf_counter()
+        with ThreadPoolExecutor(concurrency) as pool:
+            outcomes = list(
+                pool.map(
+                    lambda h: check_device(f"{h['address']}:{h['https_port']}", connection=connection).outcome.value,
+                    winrm["hosts"],
+                )
+            )
+        wall = time.perf_counter() - started
+        own = time.process_time() - own_before
+        cpu = sum(server.cpu_times()[:2]) - cpu_before
+    finally:
+        _stop(process)
+    counts = {o: outcomes.count(o) for o in sorted(set(outcomes))}
+    print(
+        f"{hosts} check_device (PSRP), concurrency {concurrency}: {counts}, wall {wall:.2f} s; CPU per check: "
+        f"server {1000 * cpu / hosts:.1f} ms, client {1000 * own / hosts:.1f} ms"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hosts", type=int, default=500)
@@ -163,6 +198,7 @@ def main() -> int:
     args = parser.parse_args()
     ok = memory_run(args.memory_hosts)
     ok = fleet_run(args.hosts, args.concurrency, args.latency) and ok
+    device_check_run(100)
     return 0 if ok else 1
 
 
