@@ -210,7 +210,7 @@ class Emulator:
     @property
     def requests(self) -> list[RequestRecord]:
         """The request log, oldest first (method, path, status, app id, duration; no bodies or tokens)."""
-        return list(self._router.log)
+        return self._router.snapshot()
 
     @property
     def fault_counts(self) -> dict[str, int]:
@@ -285,7 +285,7 @@ class Emulator:
             self._build()
             self._router.identity = self._identity
             self._router.graph = self._graph
-            self._router.log.clear()
+            self._router.clear_log()
 
     def advance(self, seconds: float) -> None:
         """Move the simulated clock forward (devices check in, policies apply)."""

@@ -85,6 +85,7 @@ class Router:
         self.log: collections.deque[RequestRecord] = collections.deque(maxlen=log_size)
         self._app_ids: dict[str, str | None] = {}
         self._lock = threading.Lock()
+        self._log_lock = threading.Lock()  # iterating a deque while another thread appends raises
 
     def handle(self, request: Request) -> Response:
         """Answer one request (never raises)."""
@@ -96,18 +97,28 @@ class Router:
             time.sleep(faults.config.slow_seconds)
         response = self._answer(request, target, decision, faults)
         app_id = self._app_id(request, service)
-        self.log.append(
-            RequestRecord(
-                method=request.method,
-                path=request.path,
-                status=0 if response.fault == "drop" else response.status,
-                app_id=app_id,
-                duration=time.perf_counter() - started,
-                fault=decision.kind if decision else None,
-                service=service,
-            )
+        record = RequestRecord(
+            method=request.method,
+            path=request.path,
+            status=0 if response.fault == "drop" else response.status,
+            app_id=app_id,
+            duration=time.perf_counter() - started,
+            fault=decision.kind if decision else None,
+            service=service,
         )
+        with self._log_lock:
+            self.log.append(record)
         return response
+
+    def snapshot(self) -> list[RequestRecord]:
+        """The request log, oldest first, copied safely while other threads keep serving."""
+        with self._log_lock:
+            return list(self.log)
+
+    def clear_log(self) -> None:
+        """Forget every logged request."""
+        with self._log_lock:
+            self.log.clear()
 
     def _target(self, path: str) -> tuple[str, Application | None]:
         first = path.lstrip("/").split("/", 1)[0]

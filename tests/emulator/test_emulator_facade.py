@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ssl
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -293,3 +294,27 @@ def test_busy_port_is_an_emulator_error() -> None:
         port = int(first.graph_url.rsplit(":", 1)[1])
         with pytest.raises(EmulatorError, match=f"cannot listen on 127.0.0.1:{port}"):
             Emulator(devices=1, port=port).start()
+
+
+def test_request_log_can_be_read_while_serving() -> None:
+    """Reading `requests` while other threads are being answered neither fails nor loses entries."""
+    emu = Emulator(devices=1, seed=6)
+    failures: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            with _client(emu) as client:
+                for _ in range(150):
+                    client.get("/v1.0/organization")
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+
+    workers = [threading.Thread(target=work) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    while any(w.is_alive() for w in workers):
+        assert all(r.status == 200 for r in emu.requests)
+    for worker in workers:
+        worker.join()
+    assert failures == []
+    assert len(emu.requests) == 450
