@@ -216,11 +216,25 @@ def main() -> None:
         "--memory-device-only", action="store_true", help="memory run without the users' scheduled tasks"
     )
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--skip-fleet", action="store_true", help="only the memory run")
     parser.add_argument("--seed", type=int, default=5)
     args = parser.parse_args()
     os.environ.pop("HTTPS_PROXY", None)
     _count_http_requests()
 
+    if not args.skip_fleet:
+        _report_speed(args)
+    if not args.skip_memory:
+        memory = bench_memory(args.memory_hosts, args.memory_concurrency, not args.memory_device_only, args.seed)
+        grown = (memory["peak_kib"] - memory["baseline_kib"]) / 1024
+        print(f"peak RSS for {memory['checks']} hosts (client process, concurrency {args.memory_concurrency}, "
+              f"{'device scope only' if args.memory_device_only else 'with user tasks'}): "
+              f"{memory['peak_kib'] / 1024:.0f} MiB (after imports {memory['baseline_kib'] / 1024:.0f} MiB, "
+              f"+{grown:.0f} MiB, {grown * 1024 / max(memory['checks'], 1):.1f} KiB/host); "
+              f"{memory['wall_s']:.0f} s; outcomes {memory['outcomes']}")
+
+
+def _report_speed(args: argparse.Namespace) -> None:
     with serve(args.hosts, args.latency, args.seed) as winrm:
         fleets = [bench_fleet(winrm, concurrency, args.latency) for concurrency in args.concurrency]
         baseline = min(args.baseline_hosts, len(winrm["hosts"]))
@@ -249,14 +263,6 @@ def main() -> None:
               f"-> {total:.1f} s for {fleet['hosts']}; check_fleet (concurrency {fleet['concurrency']}) is "
               f"{total / fleet['wall_s']:.1f}x faster and reads far more (the loop gets only the connecting "
               "account's dsregcmd)")
-    if not args.skip_memory:
-        memory = bench_memory(args.memory_hosts, args.memory_concurrency, not args.memory_device_only, args.seed)
-        grown = (memory["peak_kib"] - memory["baseline_kib"]) / 1024
-        print(f"peak RSS for {memory['checks']} hosts (client process, concurrency {args.memory_concurrency}, "
-              f"{'device scope only' if args.memory_device_only else 'with user tasks'}): "
-              f"{memory['peak_kib'] / 1024:.0f} MiB (after imports {memory['baseline_kib'] / 1024:.0f} MiB, "
-              f"+{grown:.0f} MiB, {grown * 1024 / max(memory['checks'], 1):.1f} KiB/host); "
-              f"{memory['wall_s']:.0f} s; outcomes {memory['outcomes']}")
 
 
 if __name__ == "__main__":
