@@ -13,6 +13,7 @@ Basic is offered only over HTTPS unless explicitly allowed for tests.
 from __future__ import annotations
 
 import contextlib
+import heapq
 import logging
 import socket
 import ssl
@@ -44,7 +45,7 @@ class Endpoint:
 
 
 class _Conn:
-    __slots__ = ("acceptor", "buf", "endpoint", "negotiated", "sock", "tls_done")
+    __slots__ = ("acceptor", "buf", "delayed", "endpoint", "negotiated", "sock", "tls_done")
 
     def __init__(self, sock: socket.socket, endpoint: Endpoint) -> None:
         self.sock: Any = sock
@@ -53,6 +54,8 @@ class _Conn:
         self.acceptor: _auth.NegotiateAcceptor | None = None
         self.negotiated = False
         self.tls_done = not endpoint.tls
+        # Set when the polling thread already held this connection's next request for the host's latency.
+        self.delayed = False
 
 
 class WinRMListener:
@@ -170,18 +173,34 @@ class WinRMListener:
 
     # -- polling thread -----------------------------------------------------------------------------------------
     def _loop(self) -> None:
+        # Requests to "slow" hosts wait here, on a timer heap, rather than asleep in a worker: hundreds of slow
+        # requests in flight then cost no thread each.
+        delayed: list[tuple[float, int, _Conn]] = []
+        sequence = 0
         while self._running:
+            timeout = 1.0
+            if delayed:
+                timeout = max(0.0, min(timeout, delayed[0][0] - time.monotonic()))
             try:
-                ready = self._poller.poll(1.0)
+                ready = self._poller.poll(timeout)
             except OSError:  # a socket closed under the poller; the next round is clean
                 continue
             for kind, obj in ready:
                 if kind == "listen":
                     self._accept(obj)
                 elif kind == "conn":
-                    self._pool.submit(self._serve, obj)
+                    latency = obj.endpoint.host.latency
+                    if latency and obj.tls_done:
+                        obj.delayed = True
+                        sequence += 1
+                        heapq.heappush(delayed, (time.monotonic() + latency, sequence, obj))
+                    else:
+                        self._pool.submit(self._serve, obj)
                 elif kind == "hung":
                     self._discard(obj)
+            now = time.monotonic()
+            while delayed and delayed[0][0] <= now:
+                self._pool.submit(self._serve, heapq.heappop(delayed)[2])
 
     def _accept(self, endpoint: Endpoint) -> None:
         listener = endpoint.sock
@@ -261,8 +280,9 @@ class WinRMListener:
     def _respond(self, conn: _Conn, req: HttpRequest) -> bool:
         endpoint = conn.endpoint
         host = endpoint.host
-        if host.latency:
-            time.sleep(host.latency)
+        if host.latency and not conn.delayed:
+            time.sleep(host.latency)  # a request the polling thread did not hold (first one after a TLS handshake)
+        conn.delayed = False
         if req.method != "POST" or req.path.split("?", 1)[0].rstrip("/").lower() != "/wsman":
             self._send(conn, 405 if req.path.lower().startswith("/wsman") else 404, [], b"")
             return True
