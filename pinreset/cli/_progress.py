@@ -30,13 +30,14 @@ class Progress:
     def __call__(self, done: int, total: int) -> None:
         if not self.enabled:
             return
+        known = total if total > 0 else None  # 0: the total is not known in advance (a streamed listing)
         if self._bar is None:
-            self._bar = _make_bar(self.label, total)
+            self._bar = _make_bar(self.label, known)
         if isinstance(self._bar, _Counter):
-            self._bar.show(done, total)
+            self._bar.show(done, known)
         else:
-            if self._bar.total != total:
-                self._bar.total = total
+            if self._bar.total != known:
+                self._bar.total = known
             self._bar.update(max(0, done - self._last))
         self._last = done
 
@@ -55,8 +56,8 @@ class _Counter:
         self.label = label
         self.drawn = False
 
-    def show(self, done: int, total: int) -> None:
-        sys.stderr.write(f"\r{self.label}: {done}/{total}")
+    def show(self, done: int, total: int | None) -> None:
+        sys.stderr.write(f"\r{self.label}: {done}" + (f"/{total}" if total else ""))
         sys.stderr.flush()
         self.drawn = True
 
@@ -65,10 +66,10 @@ class _Counter:
             sys.stderr.write("\n")
 
 
-def _make_bar(label: str, total: int) -> Any:
+def _make_bar(label: str, total: int | None) -> Any:
     try:
         import tqdm
     except ImportError:
         return _Counter(label)
     factory: Callable[..., Any] = tqdm.tqdm
-    return factory(total=total, desc=label, file=sys.stderr, leave=False, unit="device")
+    return factory(total=total, desc=label, file=sys.stderr, leave=False, unit="record" if total is None else "device")

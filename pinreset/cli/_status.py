@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from pinreset.cli._exit import ExitCode
+from pinreset.cli._progress import Progress
 from pinreset.cli._tenant_opts import (
     add_desired_options,
     add_output_option,
@@ -42,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     from pinreset.deploy import status
 
     desired = desired_from_args(args)
-    with open_backend(args) as backend:
-        report = status(backend, desired, devices=not args.no_devices)
+    with open_backend(args) as backend, Progress("reading devices") as progress:
+        report = status(backend, desired, devices=not args.no_devices, progress=progress)
     show_status(report, args.output)
     return ExitCode.NOT_READY if args.check and not report.ready else ExitCode.OK

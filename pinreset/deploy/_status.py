@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import attrs
 
@@ -29,6 +29,8 @@ from pinreset.models import (
     PolicySpec,
     TenantInfo,
 )
+
+_PROGRESS_EVERY = 250
 
 # The path Microsoft's article (and scripts copied from it) print; the CSP reference has no "Policy/" segment.
 _BAD_OMA_PATH = "/Vendor/MSFT/Policy/PassportForWork"
@@ -215,16 +217,25 @@ def _policy_status(
     )
 
 
-def _devices(backend: TenantBackend, policy: Policy | None) -> DeviceReport:
+def _devices(
+    backend: TenantBackend, policy: Policy | None, progress: Callable[[int, int], None] | None
+) -> DeviceReport:
     by_eligibility: Counter[str] = Counter()
     total = 0
+    read = 0
     for device in backend.list_managed_devices(DeviceFilter()):
         total += 1
         by_eligibility[eligibility(device).value] += 1
+        read += 1
+        if progress is not None and read % _PROGRESS_EVERY == 0:
+            progress(read, 0)
     by_state: Counter[str] = Counter()
     if policy is not None:
         for entry in backend.policy_device_statuses(policy.ref):
             by_state[entry.state.value] += 1
+            read += 1
+            if progress is not None and read % _PROGRESS_EVERY == 0:
+                progress(read, 0)
     order = [e.value for e in Eligibility]
     return DeviceReport(
         total=total,
@@ -233,7 +244,13 @@ def _devices(backend: TenantBackend, policy: Policy | None) -> DeviceReport:
     )
 
 
-def status(backend: TenantBackend, desired: DesiredState | None = None, *, devices: bool = True) -> TenantReport:
+def status(
+    backend: TenantBackend,
+    desired: DesiredState | None = None,
+    *,
+    devices: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> TenantReport:
     """Report whether the tenant is ready for non-destructive PIN reset, and what stands in the way.
 
     Args:
@@ -241,6 +258,8 @@ def status(backend: TenantBackend, desired: DesiredState | None = None, *, devic
         desired: judge assignment, name and web sign-in URLs against this state too; without it, pinreset's
             policy is judged on the PIN reset settings alone.
         devices: also count managed devices by policy state and eligibility (one pass over the inventory).
+        progress: called with (records read, 0 = total unknown) during the device passes, which are long on
+            large tenants.
 
     Returns:
         the report; ``report.ready`` and ``report.problems`` summarise it.
@@ -294,5 +313,5 @@ def status(backend: TenantBackend, desired: DesiredState | None = None, *, devic
         policy=policy,
         conflicts=conflicts,
         warnings=tuple(warnings),
-        devices=_devices(backend, policy.policy) if devices else None,
+        devices=_devices(backend, policy.policy, progress) if devices else None,
     )
