@@ -244,3 +244,39 @@ def test_pool_requests_key_exchange_and_runspace_counts(pool: Any) -> None:
     pool.reset_runspace_state()
     output, _, _ = run_ps(pool, [("Write-Output", [("InputObject", ["still", "open"])])])
     assert output == ["still", "open"]
+
+
+def test_restart_keeps_the_ports(tenant: Tenant) -> None:
+    """Stopping and starting the hosts again serves them on the same ports, with a fresh CA."""
+    from pypsrp.client import Client
+
+    served = WinRMHosts(tenant, joined_devices(tenant, 1), password=PASSWORD, workers=2)
+    served.start()
+    host = served.hosts[0]
+    ports = (host.https_port, host.http_port)
+    first_ca = served.ca_bundle
+    served.stop()
+    assert served.ca_bundle is None
+    with served:
+        assert (host.https_port, host.http_port) == ports
+        assert served.ca_bundle != first_ca
+        client = Client(
+            host.address,
+            port=host.https_port,
+            username=served.username,
+            password=PASSWORD,
+            cert_validation=served.ca_bundle,
+            auth="basic",
+            no_proxy=True,
+        )
+        assert client.execute_cmd("hostname")[2] == 0
+
+
+def test_malformed_psrp_data_is_a_fault(pool: Any, host: SimulatedHost, make_client: Any) -> None:
+    """Fragments that are not PSRP get a WSManFault (not a dropped connection); the host serves on."""
+    from pypsrp.exceptions import WSManFaultError
+
+    with pytest.raises(WSManFaultError) as caught:
+        pool.shell.send("stdin", b"\x00" * 30)
+    assert caught.value.code == 2150858752
+    assert make_client(host).execute_ps("dsregcmd /status")[2] is False

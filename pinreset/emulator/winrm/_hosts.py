@@ -155,7 +155,8 @@ class WinRMHosts:
         listener.start()
         try:
             for host in self.hosts:
-                listener.add_host(host)
+                # A restart keeps each host's ports, as the emulator's own server keeps its port.
+                listener.add_host(host, https_port=host.https_port, http_port=host.http_port)
         except OSError:
             listener.stop()
             raise

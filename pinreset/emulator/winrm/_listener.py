@@ -168,6 +168,9 @@ class WinRMListener:
                 continue
             if host.has("refuse") and endpoint.sock is not None:
                 self._close_listener(endpoint)
+                # A host that went away also drops the connections it had.
+                for conn in [c for c in self._conns if c.endpoint is endpoint]:
+                    self._close(conn)
             elif not host.has("refuse") and endpoint.sock is None:
                 self._open_listener(endpoint)
 

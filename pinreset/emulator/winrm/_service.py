@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import time
 import uuid
 from typing import Any
@@ -20,6 +21,8 @@ from pinreset.emulator.winrm._soap import NS, SoapError, SoapRequest, envelope, 
 from pinreset.emulator.winrm._winrs import WinRSShell
 
 __all__ = ["Answer", "handle"]
+
+log = logging.getLogger(__name__)
 
 Answer = tuple[int, bytes, str]  # HTTP status, body, the request's action (the listener's "drop" keys on it)
 
@@ -135,6 +138,9 @@ def handle(host: SimulatedHost, data: bytes) -> Answer:
             return _ok(req, f"{_SHELL}/SignalResponse", "<rsp:SignalResponse/>")
     except (binascii.Error, ValueError, KeyError) as exc:
         return _fault(req, host, 2150858817, "w:SchemaValidationError", f"The request is malformed: {exc}", sender=True)
+    except Exception as exc:  # psrpcore's protocol errors (bad fragments, wrong states) and anything unforeseen
+        log.warning("WinRM request to %s failed: %s", host.device_name, exc, exc_info=True)
+        return _fault(req, host, 2150858752, "w:InternalError", f"The WS-Management service failed: {exc}")
     return _fault(
         req,
         host,
