@@ -90,3 +90,16 @@ def test_apply_without_tty_refuses(served: dict[str, str]) -> None:
     assert "--yes" in result.stderr
     still = _run(served, "plan", "--output", "json")
     assert json.loads(still.stdout)["changes"] == []
+
+
+def test_explicit_credential_options(served: dict[str, str]) -> None:
+    """--client-secret-env and --device-code sign in with msal; the secret never appears in the output."""
+    env = {k: v for k, v in served.items() if k != "AZURE_CLIENT_SECRET"}
+    env["ADMIN_APP_SECRET"] = served["AZURE_CLIENT_SECRET"]
+    ids = ["--tenant-id", served["AZURE_TENANT_ID"], "--client-id", served["AZURE_CLIENT_ID"]]
+    by_secret = _run(env, "status", "--no-devices", *ids, "--client-secret-env", "ADMIN_APP_SECRET")
+    assert by_secret.returncode == 0, by_secret.stderr
+    assert served["AZURE_CLIENT_SECRET"] not in by_secret.stdout + by_secret.stderr
+    by_code = _run(env, "status", "--no-devices", *ids, "--device-code")
+    assert by_code.returncode == 0, by_code.stderr
+    assert "enter the code" in by_code.stderr
