@@ -203,3 +203,15 @@ def test_statements_run_in_order(pool: Any, host: SimulatedHost) -> None:
         ps.add_cmdlet("Select-Object").add_parameter("ExpandProperty", "Name").add_statement()
         ps.add_cmdlet("Write-Output").add_argument("third")
         assert ps.invoke() == ["first", host.device_name, "third"]
+
+
+def test_user_scope_mdm_values(pool: Any, host: SimulatedHost, tenant: Tenant) -> None:
+    """User-scope MDM values appear under the tenant id and the signed-in user's SID."""
+    sid = tenant.device_facts(host.device_name).signed_in_user_sid
+    host.user_mdm["EnablePinRecovery"] = 1
+    try:
+        path = f"{_MDM}\\{tenant.tenant_id}\\{sid}\\Policies"
+        (values,), _, _ = run_ps(pool, [("Get-ItemProperty", [("Path", path)])])
+    finally:
+        host.user_mdm.clear()
+    assert values.extended_properties["EnablePinRecovery"] == 1

@@ -121,6 +121,8 @@ class SimulatedHost:
         self.latency = 0.0
         #: Group Policy values under HKLM\SOFTWARE\Policies\Microsoft\PassportForWork (e.g. EnablePinRecovery=0).
         self.gpo: dict[str, int] = {}
+        #: User-scope MDM values for the console user, under ``...\\PassportForWork\\<TenantId>\\<UserSid>\\Policies``.
+        self.user_mdm: dict[str, int] = {}
         #: How many Get-ScheduledTaskInfo polls a started task reports "running" before it completes.
         self.task_polls = 1
         self.lock = threading.RLock()
@@ -264,6 +266,9 @@ class SimulatedHost:
             if facts.pin_recovery_policy is not None:
                 values["EnablePinRecovery"] = 1 if facts.pin_recovery_policy else 0
             keys[policies] = values
+        user = self.user()
+        if self.user_mdm and user is not None:
+            keys[f"{_MDM_ROOT}\\{self.tenant_id}\\{user.sid}\\Policies"] = dict(self.user_mdm)
         if self.gpo:
             keys[_GPO_KEY] = dict(self.gpo)
         for path in list(keys):
