@@ -210,6 +210,11 @@ class LiveTenant:
         self._owner = owner
 
     @property
+    def tenant(self) -> Any:
+        """The owner's current tenant (cmdlet families that need more than device facts read it here)."""
+        return self._owner.tenant
+
+    @property
     def tenant_id(self) -> str:
         """The current tenant's id."""
         return str(self._owner.tenant.tenant_id)
