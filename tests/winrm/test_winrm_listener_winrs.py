@@ -165,3 +165,10 @@ def test_pywinrm_run_ps_runs_canned_scripts(host: SimulatedHost, hosts: WinRMHos
     refused = session.run_ps("Stop-Computer -Force")
     assert refused.status_code == 1
     assert b"'Stop-Computer' is not recognized" in refused.std_err
+
+
+def test_message_encryption_inside_https_when_asked(host: SimulatedHost, make_client: Callable[..., Any]) -> None:
+    """encryption='always' wraps messages inside TLS too; the host answers in kind."""
+    stdout, _, rc = make_client(host, auth="negotiate", encryption="always").execute_cmd("dsregcmd /status")
+    assert rc == 0
+    assert "Device State" in stdout
