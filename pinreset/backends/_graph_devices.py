@@ -15,10 +15,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
-from typing import Any
 from urllib.parse import quote
 
 from pinreset._converter import structure
+from pinreset.backends._views import (
+    DEVICE_SELECT,
+    EXECUTE_ACTION_CHUNK,
+    action_result,
+    device_filter_clauses,
+    device_matches,
+    read_bulk_result,
+)
 from pinreset.exceptions import (
     AuthenticationError,
     BackendError,
@@ -27,69 +34,15 @@ from pinreset.exceptions import (
     GraphError,
     PermissionDeniedError,
 )
-from pinreset.graph import BatchRequest, GraphClient, odata_any_eq, odata_eq, run_batch
+from pinreset.graph import BatchRequest, GraphClient, run_batch
 from pinreset.models import ActionOutcome, DeviceAction, DeviceActionResult, DeviceFilter, ManagedDevice
 
 __all__ = ["DEVICE_SELECT", "EXECUTE_ACTION_CHUNK", "STRATEGIES", "device_filter_clauses", "list_devices", "run_action"]
 
 log = logging.getLogger("pinreset.graph")
 
-EXECUTE_ACTION_CHUNK = 100
-#: ``or`` clauses per ``$filter``: longer id lists are split over several queries.
-FILTER_CHUNK = 15
 STRATEGIES = ("auto", "execute_action", "batch")
 _DEVICES = "/beta/deviceManagement/managedDevices"
-#: The properties :class:`ManagedDevice` reads (``joinType`` exists only on the beta resource).
-DEVICE_SELECT = (
-    "id,deviceName,userPrincipalName,userId,operatingSystem,osVersion,azureADDeviceId,joinType,"
-    "deviceEnrollmentType,lastSyncDateTime,complianceState,managementAgent"
-)
-_LIST_PROPERTIES = (("device_names", "deviceName"), ("device_ids", "id"), ("user_ids", "userId"))
-
-
-def _matches(device: ManagedDevice, device_filter: DeviceFilter) -> bool:
-    """The filter applied on our side too, so a server that ignores part of ``$filter`` cannot widen the set."""
-    wanted_os = (device_filter.operating_system or "").lower()
-    if wanted_os and (device.operating_system or "").lower() != wanted_os:
-        return False
-    if device_filter.device_names is not None and device.device_name.lower() not in {
-        n.lower() for n in device_filter.device_names
-    }:
-        return False
-    if device_filter.device_ids is not None and device.id not in device_filter.device_ids:
-        return False
-    return device_filter.user_ids is None or device.user_id in device_filter.user_ids
-
-
-def device_filter_clauses(device_filter: DeviceFilter) -> list[str]:
-    """The ``$filter`` expressions (one query each) that together select ``device_filter``'s devices.
-
-    The longest list criterion is split into chunks of :data:`FILTER_CHUNK`; other lists longer than that are
-    left to the client-side check. Every value is quoted with :func:`~pinreset.graph.odata_quote`.
-
-    Returns:
-        One expression per query, or ``[""]`` for an unfiltered listing; ``[]`` when a list is empty (no
-        device can match).
-    """
-    base: list[str] = []
-    if device_filter.operating_system:
-        base.append(odata_eq("operatingSystem", device_filter.operating_system))
-    lists = [(prop, tuple(getattr(device_filter, attr))) for attr, prop in _LIST_PROPERTIES
-             if getattr(device_filter, attr) is not None]
-    if any(not values for _, values in lists):
-        return []
-    lists.sort(key=lambda item: len(item[1]), reverse=True)
-    chunked: tuple[str, tuple[str, ...]] | None = lists[0] if lists else None
-    for prop, values in lists[1:]:
-        if len(values) <= FILTER_CHUNK:
-            base.append(odata_any_eq(prop, values))
-    if chunked is None:
-        return [" and ".join(base)]
-    prop, values = chunked
-    return [
-        " and ".join([*base, odata_any_eq(prop, values[i : i + FILTER_CHUNK])])
-        for i in range(0, len(values), FILTER_CHUNK)
-    ]
 
 
 def list_devices(client: GraphClient, device_filter: DeviceFilter | None) -> Iterator[ManagedDevice]:
@@ -106,36 +59,9 @@ def list_devices(client: GraphClient, device_filter: DeviceFilter | None) -> Ite
                 yield device
 
 
-def _result(
-    device_id: str, action: DeviceAction, outcome: ActionOutcome, error: str | None = None
-) -> DeviceActionResult:
-    return DeviceActionResult(device_id=device_id, action=action, outcome=outcome, error=error)
-
-
-_BULK_LISTS = (
-    ("successfulDeviceIds", ActionOutcome.SUCCEEDED),
-    ("notFoundDeviceIds", ActionOutcome.NOT_FOUND),
-    ("notSupportedDeviceIds", ActionOutcome.NOT_SUPPORTED),
-    ("failedDeviceIds", ActionOutcome.FAILED),
-)
-
-
-def _read_bulk_result(body: Any, chunk: Sequence[str], action: DeviceAction) -> list[DeviceActionResult]:
-    data = body.get("value", body) if isinstance(body, dict) else {}
-    data = data if isinstance(data, dict) else {}
-    outcome_of: dict[str, ActionOutcome] = {}
-    for key, outcome in _BULK_LISTS:
-        for device_id in data.get(key) or []:
-            outcome_of.setdefault(str(device_id), outcome)
-    results = []
-    for device_id in chunk:
-        reported = outcome_of.get(device_id)
-        if reported is None:
-            results.append(_result(device_id, action, ActionOutcome.FAILED, "executeAction did not report this device"))
-        else:
-            error = None if reported is ActionOutcome.SUCCEEDED else f"executeAction: {reported.value}"
-            results.append(_result(device_id, action, reported, error))
-    return results
+_result = action_result
+_matches = device_matches
+_read_bulk_result = read_bulk_result
 
 
 class _ExecuteActionRefused(Exception):  # noqa: N818 - internal signal, never escapes this module

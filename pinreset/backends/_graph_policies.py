@@ -12,52 +12,25 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from pinreset._converter import parse_datetime, structure_target, unstructure_target
-from pinreset.exceptions import ConfigurationError, NotFoundError, ParseError
-from pinreset.graph import BatchRequest, GraphClient, odata_quote, run_batch
-from pinreset.models import (
-    AssignmentTarget,
-    DevicePolicyStatus,
-    Policy,
-    PolicyDeviceState,
-    PolicyKind,
-    PolicyRef,
-    PolicySpec,
+from pinreset._converter import unstructure_target
+from pinreset.backends._views import (
+    ASSIGNMENT_TYPES,
+    legacy_status,
+    read_targets,
+    report_body,
+    report_statuses,
+    to_policy,
 )
-from pinreset.policy_body import build_policy_body, kind_of_device_configuration, read_policy
+from pinreset.exceptions import ConfigurationError, NotFoundError, ParseError
+from pinreset.graph import BatchRequest, GraphClient, run_batch
+from pinreset.models import AssignmentTarget, DevicePolicyStatus, Policy, PolicyKind, PolicyRef, PolicySpec
+from pinreset.policy_body import build_policy_body, kind_of_device_configuration
 
 __all__ = ["PolicyOps"]
 
 _CATALOG = "/beta/deviceManagement/configurationPolicies"
 _CONFIGS = "/beta/deviceManagement/deviceConfigurations"
 _REPORT = "/beta/deviceManagement/reports/getConfigurationPolicyDevicesReport"
-_REPORT_PAGE = 50
-_REPORT_COLUMNS = ("DeviceName", "UPN", "ReportStatus", "PspdpuLastModifiedTimeUtc", "IntuneDeviceId")
-_ASSIGNMENT_TYPES = {
-    PolicyKind.SETTINGS_CATALOG: "#microsoft.graph.deviceManagementConfigurationPolicyAssignment",
-    PolicyKind.IDENTITY_PROTECTION: "#microsoft.graph.deviceConfigurationAssignment",
-    PolicyKind.CUSTOM_OMA_URI: "#microsoft.graph.deviceConfigurationAssignment",
-}
-_LEGACY_STATES = {
-    "compliant": PolicyDeviceState.SUCCEEDED,
-    "remediated": PolicyDeviceState.SUCCEEDED,
-    "unknown": PolicyDeviceState.PENDING,
-    "error": PolicyDeviceState.ERROR,
-    "noncompliant": PolicyDeviceState.ERROR,
-    "conflict": PolicyDeviceState.CONFLICT,
-    "notapplicable": PolicyDeviceState.NOT_APPLICABLE,
-    "notassigned": PolicyDeviceState.NOT_APPLICABLE,
-}
-_REPORT_STATES = {
-    "succeeded": PolicyDeviceState.SUCCEEDED,
-    "success": PolicyDeviceState.SUCCEEDED,
-    "pending": PolicyDeviceState.PENDING,
-    "error": PolicyDeviceState.ERROR,
-    "failed": PolicyDeviceState.ERROR,
-    "conflict": PolicyDeviceState.CONFLICT,
-    "not applicable": PolicyDeviceState.NOT_APPLICABLE,
-    "notapplicable": PolicyDeviceState.NOT_APPLICABLE,
-}
 
 
 def _seg(value: str) -> str:
@@ -71,45 +44,6 @@ def _collection(kind: PolicyKind) -> str:
     if kind in (PolicyKind.IDENTITY_PROTECTION, PolicyKind.CUSTOM_OMA_URI, PolicyKind.OTHER):
         return _CONFIGS
     raise ConfigurationError(f"unknown policy kind {kind!r}")
-
-
-def _when(value: Any) -> Any:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return parse_datetime(value)
-    except ValueError:
-        return None
-
-
-def _targets(raw: Mapping[str, Any]) -> tuple[AssignmentTarget, ...]:
-    assignments = raw.get("assignments") or []
-    if not isinstance(assignments, list):
-        raise ParseError("a policy's assignments are not a list")
-    return tuple(structure_target(a.get("target") or {}) for a in assignments if isinstance(a, Mapping))
-
-
-def to_policy(kind: PolicyKind, raw: Mapping[str, Any], settings: Sequence[Mapping[str, Any]] | None,
-              tenant_id: str | None) -> Policy:
-    """Build the :class:`Policy` view of one Graph object."""
-    if "id" not in raw:
-        raise ParseError("Graph returned a policy without an id")
-    template = raw.get("templateReference") or {}
-    template_id = str(template.get("templateId") or "") if isinstance(template, Mapping) else ""
-    catalog = kind is PolicyKind.SETTINGS_CATALOG
-    return Policy(
-        ref=PolicyRef(kind=kind, id=str(raw["id"])),
-        name=str((raw.get("name") if catalog else raw.get("displayName")) or ""),
-        description=str(raw.get("description") or ""),
-        odata_type="" if catalog else str(raw.get("@odata.type") or ""),
-        platform=(str(raw.get("platforms") or "") or None) if catalog else "windows10",
-        settings=read_policy(kind, raw, settings, tenant_id=tenant_id),
-        assignments=_targets(raw),
-        created=_when(raw.get("createdDateTime")),
-        modified=_when(raw.get("lastModifiedDateTime")),
-        template_id=template_id or None,
-        raw=dict(raw),
-    )
 
 
 class PolicyOps:
@@ -216,7 +150,7 @@ class PolicyOps:
 
     def assign(self, ref: PolicyRef, targets: Sequence[AssignmentTarget]) -> tuple[AssignmentTarget, ...]:
         """POST ``…/assign`` with the complete list: it replaces the whole assignment set."""
-        assignment_type = _ASSIGNMENT_TYPES.get(ref.kind)
+        assignment_type = ASSIGNMENT_TYPES.get(ref.kind)
         if assignment_type is None:
             raise ConfigurationError(f"pinreset does not assign {ref.kind.value} policies")
         body = {
@@ -226,7 +160,7 @@ class PolicyOps:
             "POST", f"{_collection(ref.kind)}/{_seg(ref.id)}/assign", json_body=body, idempotent=True
         )
         if isinstance(answer.body, Mapping) and isinstance(answer.body.get("value"), list):
-            return _targets({"assignments": answer.body["value"]})
+            return read_targets({"assignments": answer.body["value"]})
         return tuple(targets)
 
     # -- status ---------------------------------------------------------------------------------------------------
@@ -237,42 +171,16 @@ class PolicyOps:
             yield from self._report(ref)
             return
         for row in self.client.paginate(f"{_collection(ref.kind)}/{_seg(ref.id)}/deviceStatuses"):
-            raw_state = str(row.get("status") or "unknown")
-            yield DevicePolicyStatus(
-                device_name=str(row.get("deviceDisplayName") or ""),
-                state=_LEGACY_STATES.get(raw_state.lower(), PolicyDeviceState.UNKNOWN),
-                raw_state=raw_state,
-                user_principal_name=row.get("userPrincipalName") or None,
-                last_reported=_when(row.get("lastReportedDateTime")),
-            )
+            yield legacy_status(row)
 
     def _report(self, ref: PolicyRef) -> Iterator[DevicePolicyStatus]:
         skip = 0
         while True:
-            body = {
-                "select": list(_REPORT_COLUMNS),
-                "filter": f"(PolicyId eq {odata_quote(ref.id)})",
-                "skip": skip,
-                "top": _REPORT_PAGE,
-                "orderBy": [],
-            }
+            body = report_body(ref.id, skip)
             answer = self.client.request("POST", _REPORT, json_body=body, idempotent=True).body
-            if not isinstance(answer, Mapping) or not isinstance(answer.get("Values"), list):
-                raise ParseError("the configuration policy devices report has no Values")
-            columns = [str(c.get("Column")) if isinstance(c, Mapping) else str(c) for c in answer.get("Schema") or []]
-            rows = answer["Values"]
-            for values in rows:
-                record = dict(zip(columns, values, strict=False))
-                raw_state = str(record.get("ReportStatus") or "")
-                yield DevicePolicyStatus(
-                    device_name=str(record.get("DeviceName") or ""),
-                    device_id=str(record.get("IntuneDeviceId") or "") or None,
-                    user_principal_name=str(record.get("UPN") or "") or None,
-                    state=_REPORT_STATES.get(raw_state.lower(), PolicyDeviceState.UNKNOWN),
-                    raw_state=raw_state,
-                    last_reported=_when(record.get("PspdpuLastModifiedTimeUtc")),
-                )
-            skip += len(rows)
+            statuses, more = report_statuses(answer)
+            yield from statuses
+            skip += len(statuses)
             total = answer.get("TotalRowCount")
-            if len(rows) < _REPORT_PAGE or (isinstance(total, int) and skip >= total):
+            if not more or (isinstance(total, int) and skip >= total):
                 return
