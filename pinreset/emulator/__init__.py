@@ -130,6 +130,7 @@ class Emulator:
             graph=self._graph,
             tenant_id=self.tenant_id,
             default_domain=self.tenant.default_domain,
+            verified_domains=(self.tenant.initial_domain,),
             faults=self._fault_injector,
         )
         #: The simulated WinRM hosts (``None`` unless ``winrm_hosts`` was given).
@@ -160,6 +161,7 @@ class Emulator:
             signer=self._signer,
             user=self._sign_in_user(),
             default_domain=self.tenant.default_domain,
+            verified_domains=(self.tenant.initial_domain,),
             config=self._identity_config,
         )
         for app in self.apps:
@@ -175,7 +177,7 @@ class Emulator:
             return SignInUser(user.id, user.user_principal_name, user.display_name)
         return SignInUser(
             str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.tenant.tenant_id}/admin")),
-            f"admin@{self.tenant.default_domain}",
+            f"admin@{self.tenant.initial_domain}",
             "Tenant Administrator",
         )
 
@@ -459,6 +461,7 @@ class Emulator:
             "tenant_id": self.tenant_id,
             "tenant_name": self.tenant.display_name,
             "default_domain": self.tenant.default_domain,
+            "initial_domain": self.tenant.initial_domain,
             "client_id": self.client_id,
             "client_secret": self.client_secret,
             "ca_bundle": self.ca_bundle,

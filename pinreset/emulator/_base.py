@@ -29,8 +29,11 @@ class TenantBase:
         self._rng = rng
         self.tenant_id = state.tenant_id
         self.display_name = state.display_name
-        self.default_domain = state.default_domain
+        # The initial *.onmicrosoft.com domain; the verified custom domain is the default one (new users get it),
+        # as in most production tenants.
+        self.initial_domain = state.initial_domain
         self.custom_domain = state.custom_domain
+        self.default_domain = state.custom_domain
         self.netbios = state.netbios
         self.domain_sid = state.domain_sid
         self.created = clock.now().replace(year=clock.now().year - 3)

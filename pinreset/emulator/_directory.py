@@ -1,4 +1,4 @@
-"""Directory operations of the emulated tenant: organization, users, groups, service principals, grants."""
+"""Directory operations of the emulated tenant: organization, domains, users, groups, service principals, grants."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from pinreset.emulator._base import TenantBase
-from pinreset.emulator._entities import iso
+from pinreset.emulator._entities import Group, iso
 from pinreset.emulator._errors import GraphProblem, bad_request, not_found
 from pinreset.emulator._seeddata import APP_OWNER_TENANT, CATALOG_APPS
 
@@ -37,9 +37,45 @@ class DirectoryOps(TenantBase):
 
     # --- organization --------------------------------------------------------------------------------------------
 
+    def _domain_facts(self) -> list[tuple[str, str, bool, bool]]:
+        """``(name, authenticationType, isDefault, isInitial)`` of each verified domain: one source for both
+        ``organization.verifiedDomains`` and ``/domains``."""
+        custom_type = "Federated" if self.federated else "Managed"
+        return [
+            (self.initial_domain, "Managed", self.default_domain == self.initial_domain, True),
+            (self.custom_domain, custom_type, self.default_domain == self.custom_domain, False),
+        ]
+
+    def list_domains(self) -> list[dict[str, Any]]:
+        """Every domain of the tenant in Graph's ``domain`` shape (all of them verified)."""
+        return [
+            {
+                "authenticationType": auth,
+                "availabilityStatus": None,
+                "id": name,
+                "isAdminManaged": True,
+                "isDefault": default,
+                "isInitial": initial,
+                "isRoot": True,
+                "isVerified": True,
+                "passwordNotificationWindowInDays": None,
+                "passwordValidityPeriodInDays": None,
+                "supportedServices": ["Email", "OfficeCommunicationsOnline"],
+                "state": None,
+            }
+            for name, auth, default, initial in self._domain_facts()
+        ]
+
+    def get_domain(self, name: str) -> dict[str, Any]:
+        """One domain by its fully qualified name (case-insensitive); 404 when the tenant has none such."""
+        lowered = name.lower()
+        for domain in self.list_domains():
+            if domain["id"].lower() == lowered:
+                return domain
+        raise not_found(name, directory=True)
+
     def organization(self) -> dict[str, Any]:
         """The tenant's ``organization`` object."""
-        custom_type = "Federated" if self.federated else "Managed"
         return {
             "id": self.tenant_id,
             "displayName": self.display_name,
@@ -48,14 +84,13 @@ class DirectoryOps(TenantBase):
             "preferredLanguage": "en",
             "createdDateTime": iso(self.created),
             "onPremisesSyncEnabled": any(u.on_premises_sid for u in self.users.values()) or None,
-            "technicalNotificationMails": [f"admin@{self.default_domain}"],
+            "technicalNotificationMails": [f"admin@{self.initial_domain}"],
             "businessPhones": [],
             "city": None,
             "verifiedDomains": [
-                {"capabilities": "Email, OfficeCommunicationsOnline", "isDefault": False, "isInitial": True,
-                 "name": self.default_domain, "type": "Managed"},
-                {"capabilities": "Email, OfficeCommunicationsOnline", "isDefault": True, "isInitial": False,
-                 "name": self.custom_domain, "type": custom_type},
+                {"capabilities": "Email, OfficeCommunicationsOnline", "isDefault": default, "isInitial": initial,
+                 "name": name, "type": auth}
+                for name, auth, default, initial in self._domain_facts()
             ],
         }
 
@@ -97,22 +132,62 @@ class DirectoryOps(TenantBase):
                 raise not_found(group_id, directory=True)
             return group.to_graph()
 
+    def _member_objects(self, group: Group) -> list[dict[str, Any]]:
+        users = [{"@odata.type": "#microsoft.graph.user", **self.users[m].to_graph()} for m in group.members]
+        return users + [self.groups[g].to_graph() for g in group.member_groups if g in self.groups]
+
     def group_members(self, group_id: str) -> list[dict[str, Any]]:
-        """The members of a group (users, each with ``@odata.type``)."""
+        """The direct members of a group (users, then nested groups, each with ``@odata.type``)."""
         _check_object_id(group_id)
         with self.lock:
             group = self.groups.get(group_id)
             if group is None:
                 raise not_found(group_id, directory=True)
-            return [{"@odata.type": "#microsoft.graph.user", **self.users[m].to_graph()} for m in group.members]
+            return self._member_objects(group)
 
-    def add_group_member(self, group_id: str, user_id: str) -> None:
-        """Add a user to a group (a test helper; membership changes retarget profiles)."""
+    def group_transitive_members(self, group_id: str, *, cast: str | None = None) -> list[dict[str, Any]]:
+        """Every member of a group, nested groups' members included, each object once (``transitiveMembers``).
+
+        Args:
+            group_id: the group's object id.
+            cast: ``"user"`` or ``"group"`` to keep only that type (the OData cast segment), ``None`` for all.
+
+        Raises:
+            GraphProblem: 400 for an id that is not a GUID, 404 when absent.
+        """
+        _check_object_id(group_id)
+        with self.lock:
+            root = self.groups.get(group_id)
+            if root is None:
+                raise not_found(group_id, directory=True)
+            seen: set[str] = {group_id}
+            found: list[dict[str, Any]] = []
+            pending = [root]
+            # Breadth first, so direct members come before those of nested groups; cycles end at ``seen``.
+            while pending:
+                group = pending.pop(0)
+                for member in self._member_objects(group):
+                    if member["id"] in seen:
+                        continue
+                    seen.add(member["id"])
+                    found.append(member)
+                    if member["@odata.type"] == "#microsoft.graph.group":
+                        pending.append(self.groups[member["id"]])
+            if cast is not None:
+                wanted = f"#microsoft.graph.{cast}"
+                found = [m for m in found if m["@odata.type"] == wanted]
+            return found
+
+    def add_group_member(self, group_id: str, member_id: str) -> None:
+        """Add a user or a group to a group (a test helper; membership changes retarget profiles)."""
         with self.lock:
             group = self.groups.get(group_id)
-            if group is None or user_id not in self.users:
-                raise not_found(group_id if group is None else user_id, directory=True)
-            group.members[user_id] = None
+            if group is None or (member_id not in self.users and member_id not in self.groups):
+                raise not_found(group_id if group is None else member_id, directory=True)
+            if member_id in self.users:
+                group.members[member_id] = None
+            else:
+                group.member_groups[member_id] = None
             self.targeting_changed()
 
     def group_by_name(self, display_name: str) -> dict[str, Any]:

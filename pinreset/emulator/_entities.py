@@ -68,13 +68,14 @@ class User:
 
 @attrs.define
 class Group:
-    """A security group whose members are users (by object id, in insertion order)."""
+    """A security group whose members are users and nested groups (by object id, in insertion order)."""
 
     id: str
     display_name: str
     description: str
     created: datetime
     members: dict[str, None] = attrs.field(factory=dict)
+    member_groups: dict[str, None] = attrs.field(factory=dict)
 
     def to_graph(self) -> dict[str, Any]:
         """The v1.0 ``group`` shape of a cloud security group."""

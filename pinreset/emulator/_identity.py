@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import attrs
 
@@ -53,10 +53,13 @@ class IdentityConfig:
     device_code_lifetime: float = 900.0
 
 
-def is_identity_path(path: str, tenant_id: str, domain: str | None = None) -> bool:
-    """Whether ``path`` starts with a tenant segment the identity app answers for."""
+def is_identity_path(path: str, tenant_id: str, domain: str | None = None, *, domains: Iterable[str] = ()) -> bool:
+    """Whether ``path`` starts with a tenant segment the identity app answers for: an alias, the tenant id, or one
+    of the tenant's verified domains (``domain`` and ``domains``)."""
     first = path.lstrip("/").split("/", 1)[0].lower()
-    return first in _ALIASES or first == tenant_id.lower() or (domain is not None and first == domain.lower())
+    if first in _ALIASES or first == tenant_id.lower() or (domain is not None and first == domain.lower()):
+        return True
+    return any(first == name.lower() for name in domains)
 
 
 class IdentityApp:
@@ -69,6 +72,7 @@ class IdentityApp:
         signer: the token-signing key.
         user: the user who approves device code sign-ins.
         default_domain: the tenant's default domain, accepted in place of the tenant id.
+        verified_domains: further verified domains (e.g. the initial ``*.onmicrosoft.com``), accepted likewise.
         config: lifetimes and delays.
         now: wall clock in epoch seconds (tokens are checked by real clients against real time).
     """
@@ -82,11 +86,13 @@ class IdentityApp:
         signer: Signer,
         user: SignInUser,
         default_domain: str | None = None,
+        verified_domains: Iterable[str] = (),
         config: IdentityConfig | None = None,
         now: Callable[[], float] = time.time,
     ) -> None:
         self.tenant_id = tenant_id
         self.default_domain = default_domain
+        self.verified_domains = tuple(verified_domains)
         self.registry = registry
         self.signer = signer
         self.config = config or IdentityConfig()
@@ -110,7 +116,7 @@ class IdentityApp:
         tenant_segment, rest = parts[0], "/".join(parts[1:])
         base = _base_url(request)
         try:
-            if not is_identity_path(request.path, self.tenant_id, self.default_domain):
+            if not is_identity_path(request.path, self.tenant_id, self.default_domain, domains=self.verified_domains):
                 raise IdentityError(
                     400,
                     "invalid_request",

@@ -17,6 +17,7 @@ import threading
 import time
 import urllib.parse
 import uuid
+from collections.abc import Iterable
 
 import attrs
 
@@ -63,6 +64,7 @@ class Router:
         graph: the Graph application (``None`` answers 503 until one is set).
         tenant_id: the tenant whose identity paths are routed to ``identity``.
         default_domain: the tenant's default domain, also accepted as an identity path segment.
+        verified_domains: further verified domains accepted likewise (e.g. the initial ``*.onmicrosoft.com``).
         faults: the fault injector, or ``None`` for none.
         log_size: how many requests the log keeps (oldest dropped first).
     """
@@ -74,6 +76,7 @@ class Router:
         graph: Application | None,
         tenant_id: str,
         default_domain: str | None = None,
+        verified_domains: Iterable[str] = (),
         faults: FaultInjector | None = None,
         log_size: int = 10_000,
     ) -> None:
@@ -81,6 +84,7 @@ class Router:
         self.graph = graph
         self.tenant_id = tenant_id
         self.default_domain = default_domain
+        self.verified_domains = tuple(verified_domains)
         self.faults = faults
         self.log: collections.deque[RequestRecord] = collections.deque(maxlen=log_size)
         self._app_ids: dict[str, str | None] = {}
@@ -124,7 +128,8 @@ class Router:
         first = path.lstrip("/").split("/", 1)[0]
         if first in _GRAPH_VERSIONS:
             return "graph", self.graph
-        if is_identity_path(path, self.tenant_id, self.default_domain) or _looks_like_identity(path):
+        if is_identity_path(path, self.tenant_id, self.default_domain, domains=self.verified_domains) \
+                or _looks_like_identity(path):
             return "identity", self.identity
         return "none", None
 

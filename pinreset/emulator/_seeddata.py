@@ -112,7 +112,7 @@ class SeedState:
 
     tenant_id: str
     display_name: str
-    default_domain: str
+    initial_domain: str
     custom_domain: str
     netbios: str
     domain_sid: str
@@ -138,7 +138,7 @@ def generate_state(rng: random.Random, now: datetime, *, devices: int, federated
     display_name = rng.choice(_TENANT_NAMES)
     slug = "".join(ch for ch in display_name.lower() if ch.isalnum())
     suffix = rng.randrange(100, 1000)
-    default_domain = f"{slug}{suffix}.onmicrosoft.com"
+    initial_domain = f"{slug}{suffix}.onmicrosoft.com"
     custom_domain = f"{slug}{suffix}.example.com"
     netbios = slug[:12].upper()
     domain_sid = "S-1-5-21-" + "-".join(str(rng.randrange(10**9, 4 * 10**9)) for _ in range(3))
@@ -153,7 +153,7 @@ def generate_state(rng: random.Random, now: datetime, *, devices: int, federated
         display = f"{given} {surname}"
         if index == 0:
             # The tenant's cloud-only administrator, who approves device code sign-ins.
-            upn, display, given, surname = f"admin@{default_domain}", "Tenant Administrator", "Tenant", "Administrator"
+            upn, display, given, surname = f"admin@{initial_domain}", "Tenant Administrator", "Tenant", "Administrator"
         user = User(
             id=new_guid(rng),
             user_principal_name=upn,
@@ -231,7 +231,7 @@ def generate_state(rng: random.Random, now: datetime, *, devices: int, federated
     return SeedState(
         tenant_id=tenant_id,
         display_name=display_name,
-        default_domain=default_domain,
+        initial_domain=initial_domain,
         custom_domain=custom_domain,
         netbios=netbios,
         domain_sid=domain_sid,

@@ -33,7 +33,10 @@ class Tenant(DirectoryOps, StatusOps, DeviceOps):
     Attributes:
         tenant_id: the tenant's GUID.
         display_name: the organization's name.
-        default_domain: the initial ``*.onmicrosoft.com`` domain.
+        initial_domain: the initial ``*.onmicrosoft.com`` domain.
+        custom_domain: the verified custom domain (``Federated`` when generated with ``federated=True``).
+        default_domain: the default verified domain (``isDefault`` in ``/organization`` and ``/domains``): the
+            custom domain.
         clock: the simulated clock; advancing it runs the devices' periodic check-ins.
     """
 
