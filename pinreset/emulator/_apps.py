@@ -30,6 +30,7 @@ ADMIN_PERMISSIONS: frozenset[str] = frozenset(
         "Application.ReadWrite.All",
         "DelegatedPermissionGrant.ReadWrite.All",
         "Organization.Read.All",
+        "Domain.Read.All",
         "Group.Read.All",
         "User.Read.All",
         "DeviceManagementConfiguration.ReadWrite.All",

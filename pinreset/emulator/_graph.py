@@ -218,7 +218,8 @@ class GraphApp:
         return result
 
 
-_DIRECTORY_SEGMENTS = frozenset({"organization", "users", "groups", "serviceprincipals", "oauth2permissiongrants"})
+_DIRECTORY_SEGMENTS = frozenset({"organization", "domains", "users", "groups", "serviceprincipals",
+                                 "oauth2permissiongrants"})
 _KNOWN_SEGMENTS = frozenset({"devicemanagement"})
 
 

@@ -1,4 +1,5 @@
-"""Routes of the directory part of Graph: organization, users, groups, service principals, permission grants.
+"""Routes of the directory part of Graph: organization, domains, users, groups, service principals, permission
+grants.
 
 Handlers are thin: read parameters, call the tenant, shape the answer.
 """
@@ -47,6 +48,14 @@ def get_organization(app: GraphApp, ctx: Ctx, org_id: str) -> Response:
     return entity(ctx, org, "organization/$entity")
 
 
+def list_domains(app: GraphApp, ctx: Ctx) -> Response:
+    return _list(app, ctx, app.tenant.list_domains(), "domains", "domain")
+
+
+def get_domain(app: GraphApp, ctx: Ctx, name: str) -> Response:
+    return entity(ctx, app.tenant.get_domain(name), "domains/$entity")
+
+
 def list_users(app: GraphApp, ctx: Ctx) -> Response:
     return _list(app, ctx, app.tenant.list_users(), "users", "user")
 
@@ -77,6 +86,22 @@ def get_group(app: GraphApp, ctx: Ctx, group_id: str) -> Response:
 
 def group_members(app: GraphApp, ctx: Ctx, group_id: str) -> Response:
     return _list(app, ctx, app.tenant.group_members(group_id), "directoryObjects", "directoryObject")
+
+
+def group_transitive_members(app: GraphApp, ctx: Ctx, group_id: str) -> Response:
+    return _list(app, ctx, app.tenant.group_transitive_members(group_id), "directoryObjects", "directoryObject")
+
+
+def count_group_transitive_members(app: GraphApp, ctx: Ctx, group_id: str) -> Response:
+    return _count(app, ctx, app.tenant.group_transitive_members(group_id))
+
+
+def group_transitive_members_cast(app: GraphApp, ctx: Ctx, group_id: str, cast: str) -> Response:
+    # The OData cast narrows the directoryObject collection to one type; Graph then describes it as that type's
+    # entity set (``$metadata#users``).
+    kind = cast.lower()
+    items = app.tenant.group_transitive_members(group_id, cast=kind)
+    return _list(app, ctx, items, f"{kind}s", kind)
 
 
 def list_sps(app: GraphApp, ctx: Ctx) -> Response:
@@ -150,6 +175,8 @@ _D = "directory"
 DIRECTORY_ROUTES: list[Route] = [
     Route("List organization", "GET", r"organization", list_organization, "organization.read", _D),
     Route("Get organization", "GET", rf"organization/{_KEY}", get_organization, "organization.read", _D),
+    Route("List domains", "GET", r"domains", list_domains, "domains.read", _D),
+    Route("Get domain", "GET", rf"domains/{_KEY}", get_domain, "domains.read", _D),
     Route("List users", "GET", r"users", list_users, "users.read", _D),
     Route("Count users", "GET", r"users/\$count", count_users, "users.read", _D),
     Route("Get user", "GET", rf"users/{_KEY}", get_user, "users.read", _D),
@@ -158,6 +185,13 @@ DIRECTORY_ROUTES: list[Route] = [
     Route("Count groups", "GET", r"groups/\$count", count_groups, "groups.read", _D),
     Route("Get group", "GET", rf"groups/{_KEY}", get_group, "groups.read", _D),
     Route("List group members", "GET", rf"groups/{_KEY}/members", group_members, "groups.read", _D),
+    Route("List group transitiveMembers", "GET", rf"groups/{_KEY}/transitiveMembers", group_transitive_members,
+          "groupMembers.read", _D),
+    Route("Count group transitiveMembers", "GET", rf"groups/{_KEY}/transitiveMembers/\$count",
+          count_group_transitive_members, "groupMembers.read", _D),
+    Route("List group transitiveMembers of one type", "GET",
+          rf"groups/{_KEY}/transitiveMembers/microsoft\.graph\.(user|group)", group_transitive_members_cast,
+          "groupMembers.read", _D),
     Route("List servicePrincipals", "GET", r"servicePrincipals", list_sps, "servicePrincipals.read", _D),
     Route("Count servicePrincipals", "GET", r"servicePrincipals/\$count", count_sps, "servicePrincipals.read", _D),
     Route("Create servicePrincipal", "POST", r"servicePrincipals", create_sp, "servicePrincipals.write", _D),
