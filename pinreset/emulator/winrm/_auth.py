@@ -1,21 +1,23 @@
 """Who may talk to the simulated hosts: Basic, NTLM/Negotiate (pyspnego as acceptor) and WinRM message encryption.
 
 pyspnego's NTLM acceptor validates the initiator against a flat file named by the process-wide environment
-variable ``NTLM_USER_FILE``. Several listeners may run in one process (tests start many), so one
-:class:`_UserFile` owns that variable: it writes the union of every live listener's credentials to a private
-file, points the variable at it while any listener runs, and restores the previous value when the last one stops.
+variable ``NTLM_USER_FILE``, taking the first line that matches the user name. Several listeners may run in one
+process (tests start many, often with the same user name and different passwords), so each listener writes its
+own private credential file, and its acceptors point the variable at that file only while pyspnego reads it.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hmac
 import os
 import re
 import struct
 import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -66,55 +68,40 @@ class Credentials:
 
 
 class _UserFile:
-    """The process-wide NTLM credential file (see the module docstring)."""
+    """One listener's private NTLM credential file (see the module docstring)."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._users: dict[int, Credentials] = {}
-        self._path: Path | None = None
-        self._previous: str | None = None
-        self._counter = 0
+    def __init__(self, creds: Credentials) -> None:
+        directory = Path(tempfile.mkdtemp(prefix="pinreset-ntlm-"))
+        self.path = directory / "users"
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            # Clients send the domain they were given, or none at all: accept both spellings.
+            handle.write("\n".join(_user_lines(creds)) + "\n")
 
-    def register(self, creds: Credentials) -> int:
-        with self._lock:
-            self._counter += 1
-            token = self._counter
-            if not self._users:
-                directory = Path(tempfile.mkdtemp(prefix="pinreset-ntlm-"))
-                self._path = directory / "users"
-                self._previous = os.environ.get("NTLM_USER_FILE")
-            self._users[token] = creds
-            self._write()
-            return token
+    def remove(self) -> None:
+        self.path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            self.path.parent.rmdir()
 
-    def unregister(self, token: int) -> None:
-        with self._lock:
-            if self._users.pop(token, None) is None:
-                return
-            if self._users:
-                self._write()
-                return
-            if self._path is not None:
-                self._path.unlink(missing_ok=True)
-                self._path.parent.rmdir()
-                self._path = None
-            if self._previous is None:
+
+# pyspnego reads NTLM_USER_FILE from the process environment whenever an acceptor is created or validates an
+# AUTHENTICATE message. Listeners in one process (tests start many, each with its own password) take turns:
+# each points the variable at its own file for the duration of that call only.
+_ENV_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _user_file_env(path: Path) -> Iterator[None]:
+    with _ENV_LOCK:
+        previous = os.environ.get("NTLM_USER_FILE")
+        os.environ["NTLM_USER_FILE"] = str(path)
+        try:
+            yield
+        finally:
+            if previous is None:
                 os.environ.pop("NTLM_USER_FILE", None)
             else:
-                os.environ["NTLM_USER_FILE"] = self._previous
-
-    def _write(self) -> None:
-        assert self._path is not None
-        lines = []
-        for creds in self._users.values():
-            # Clients send the domain they were given, or none at all: accept both spellings.
-            lines.extend(_user_lines(creds))
-        tmp = self._path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write("\n".join(lines) + "\n")
-        tmp.replace(self._path)
-        os.environ["NTLM_USER_FILE"] = str(self._path)
+                os.environ["NTLM_USER_FILE"] = previous
 
 
 def _user_lines(creds: Credentials) -> list[str]:
@@ -133,17 +120,14 @@ def _user_lines(creds: Credentials) -> list[str]:
     return [f"{name}:1000:{lm}:{nt}:[U]:LCT-00000000" for name in (f"{creds.domain}\\{creds.username}", creds.username)]
 
 
-_USER_FILE = _UserFile()
+def register_user(creds: Credentials) -> _UserFile:
+    """Write ``creds`` to a private NTLM credential file; pass the result to :class:`NegotiateAcceptor`."""
+    return _UserFile(creds)
 
 
-def register_user(creds: Credentials) -> int:
-    """Make ``creds`` acceptable to NTLM; returns a token for :func:`unregister_user`."""
-    return _USER_FILE.register(creds)
-
-
-def unregister_user(token: int) -> None:
-    """Withdraw credentials registered with :func:`register_user`."""
-    _USER_FILE.unregister(token)
+def unregister_user(user_file: _UserFile) -> None:
+    """Delete a credential file made by :func:`register_user`."""
+    user_file.remove()
 
 
 class NegotiateAcceptor:
@@ -154,10 +138,12 @@ class NegotiateAcceptor:
     unseals the WinRM message encryption.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, user_file: _UserFile) -> None:
         import spnego
 
-        self._context: Any = spnego.server(protocol="negotiate", options=spnego.NegotiateOptions.use_negotiate)
+        self._user_file = user_file.path
+        with _user_file_env(self._user_file):
+            self._context: Any = spnego.server(protocol="negotiate", options=spnego.NegotiateOptions.use_negotiate)
 
     @property
     def complete(self) -> bool:
@@ -173,7 +159,8 @@ class NegotiateAcceptor:
         import spnego.exceptions
 
         try:
-            answer = self._context.step(base64.b64decode(token_b64))
+            with _user_file_env(self._user_file):
+                answer = self._context.step(base64.b64decode(token_b64))
         except (spnego.exceptions.SpnegoError, binascii.Error, ValueError) as exc:
             raise PermissionError("negotiate authentication failed") from exc
         return base64.b64encode(answer).decode() if answer else None

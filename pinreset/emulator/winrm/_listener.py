@@ -89,14 +89,14 @@ class WinRMListener:
         self._endpoints: list[Endpoint] = []
         self._conns: set[_Conn] = set()
         self._hung: set[socket.socket] = set()
-        self._token: int | None = None
+        self._user_file: _auth._UserFile | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------------------------
     def start(self) -> None:
         """Start the polling thread and make the credentials acceptable to NTLM."""
         if self._running:
             return
-        self._token = _auth.register_user(self.credentials)
+        self._user_file = _auth.register_user(self.credentials)
         self._running = True
         self._thread = threading.Thread(target=self._loop, name="winrm-poller", daemon=True)
         self._thread.start()
@@ -123,9 +123,9 @@ class WinRMListener:
             host.shells.clear()
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._poller.close()
-        if self._token is not None:
-            _auth.unregister_user(self._token)
-            self._token = None
+        if self._user_file is not None:
+            _auth.unregister_user(self._user_file)
+            self._user_file = None
 
     def add_host(self, host: SimulatedHost, *, https_port: int = 0, http_port: int = 0) -> None:
         """Listen for ``host`` on its address (port 0: any free port; the chosen ports are set on ``host``)."""
@@ -306,7 +306,8 @@ class WinRMListener:
                     return True
             elif scheme in ("negotiate", "ntlm"):
                 if conn.acceptor is None or conn.negotiated:
-                    conn.acceptor = _auth.NegotiateAcceptor()
+                    assert self._user_file is not None  # set by start(), before any connection is accepted
+                    conn.acceptor = _auth.NegotiateAcceptor(self._user_file)
                     conn.negotiated = False
                 try:
                     answer = conn.acceptor.step(token.strip())
