@@ -25,6 +25,7 @@ from pinreset.models import (
     PolicyDeviceState,
     PolicyKind,
     PolicyRef,
+    TenantInfo,
 )
 from pinreset.policy_body import read_policy
 
@@ -44,6 +45,7 @@ __all__ = [
     "report_statuses",
     "to_device",
     "to_policy",
+    "to_tenant",
     "when",
 ]
 
@@ -102,6 +104,31 @@ def when(value: Any) -> Any:
         return parse_datetime(value)
     except ValueError:
         return None
+
+
+def to_tenant(org: Mapping[str, Any], domains: Sequence[Mapping[str, Any]] | None) -> TenantInfo:
+    """The organization, its verified domains and which are federated.
+
+    Args:
+        org: one ``organization`` object.
+        domains: the ``domains`` collection, or ``None`` when it could not be read (then the verified domains'
+            ``type`` says which are federated).
+    """
+    verified = [d for d in org.get("verifiedDomains") or [] if isinstance(d, Mapping) and d.get("name")]
+    if domains is None:
+        federated = tuple(str(d["name"]) for d in verified if str(d.get("type") or "").lower() == "federated")
+    else:
+        federated = tuple(
+            str(d["id"]) for d in domains
+            if d.get("id") and str(d.get("authenticationType") or "").lower() == "federated"
+        )
+    return TenantInfo(
+        id=str(org["id"]),
+        display_name=org.get("displayName"),
+        verified_domains=tuple(str(d["name"]) for d in verified),
+        default_domain=next((str(d["name"]) for d in verified if d.get("isDefault")), None),
+        federated_domains=federated,
+    )
 
 
 # -- policies -------------------------------------------------------------------------------------------------------
