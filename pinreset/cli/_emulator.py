@@ -88,7 +88,30 @@ def register(subparsers: Any) -> None:
         metavar="SECONDS",
         help="added latency per request on every WinRM host (default: 0)",
     )
+    serve.add_argument(
+        "--admin-host",
+        action="store_true",
+        help="also serve an admin host running pwsh 7.4 with the Microsoft Graph PowerShell modules "
+        "(printed under 'admin_host'; env PINRESET_PS_HOST)",
+    )
+    serve.add_argument(
+        "--admin-host-module",
+        action="append",
+        default=[],
+        metavar="MODULE=VERSION",
+        help="install MODULE at VERSION on the admin host, or leave it out with VERSION 'none' (repeatable)",
+    )
     serve.set_defaults(handler=_serve)
+
+
+def _admin_modules(specs: list[str]) -> dict[str, str | None]:
+    modules: dict[str, str | None] = {}
+    for spec in specs:
+        name, sep, version = spec.partition("=")
+        if not sep or not name.strip() or not version.strip():
+            raise ConfigurationError(f"--admin-host-module expects MODULE=VERSION, not {spec!r}")
+        modules[name.strip()] = None if version.strip().lower() == "none" else version.strip()
+    return modules
 
 
 def _parse_app(spec: str) -> tuple[str, list[str]]:
@@ -131,7 +154,10 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port,
         device_code_delay=args.device_code_delay,
         winrm_hosts=args.winrm_hosts,
+        admin_host={"modules": _admin_modules(args.admin_host_module)} if args.admin_host else False,
     )
+    if args.admin_host_module and not args.admin_host:
+        raise ConfigurationError("--admin-host-module needs --admin-host")
     if emulator.winrm is not None:
         from pinreset.emulator.winrm._options import apply_misbehaviours
 

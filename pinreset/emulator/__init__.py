@@ -35,6 +35,7 @@ from pinreset.exceptions import EmulatorError
 if TYPE_CHECKING:
     from pinreset.emulator._transport import EmulatorTransport, MsalHttpClient
     from pinreset.emulator.winrm import WinRMHosts
+    from pinreset.emulator.winrm._admin import AdminHostService
 
 __all__ = [
     "ADMIN_PERMISSIONS",
@@ -80,6 +81,9 @@ class Emulator:
         extra_names: further host names/addresses the TLS certificate must cover.
         winrm_hosts: how many simulated WinRM hosts to serve with the server, one for each of the first hybrid or
             Entra joined devices (see :attr:`winrm` and ``docs/emulator.md``).
+        admin_host: also serve an admin host running pwsh 7.4 with the Microsoft Graph PowerShell modules
+            (``True``, or a dict of ``AdminHost`` options, e.g. ``{"modules": {"Microsoft.Graph.Groups": None}}``
+            for a host lacking that module); see :attr:`admin_host`.
 
     Raises:
         EmulatorError: an unusable argument.
@@ -100,6 +104,7 @@ class Emulator:
         client_secret: str | None = None,
         extra_names: Iterable[str] = (),
         winrm_hosts: int = 0,
+        admin_host: bool | Mapping[str, Any] = False,
     ) -> None:
         if scheme not in ("https", "http"):
             raise EmulatorError(f"scheme must be 'https' or 'http', not {scheme!r}")
@@ -140,6 +145,15 @@ class Emulator:
 
             self.winrm = hosts_for_emulator(self, winrm_hosts)
             self.add_service(self.winrm)
+        #: The admin host answering Microsoft Graph PowerShell (``None`` unless ``admin_host`` was given).
+        self.admin_host: AdminHostService | None = None
+        if admin_host:
+            from pinreset.emulator.winrm._admin import AdminHostService
+
+            options = dict(admin_host) if isinstance(admin_host, Mapping) else {}
+            shared = self.winrm.credentials if self.winrm is not None else None
+            self.admin_host = AdminHostService(self, credentials=shared, **options)
+            self.add_service(self.admin_host)
 
     # -- state --------------------------------------------------------------------------------------------------
 
@@ -469,4 +483,5 @@ class Emulator:
             "seed": self._seed,
             "env": self.env,
             **({"winrm": self.winrm.describe()} if self.winrm is not None else {}),
+            **({"admin_host": self.admin_host.describe()} if self.admin_host is not None else {}),
         }

@@ -78,6 +78,7 @@ class Invocation:
         args: bound parameters by declared name (switches as ``bool``).
         input: pipeline input objects (empty when first in the pipeline).
         error: sink for non-terminating errors (applies ``-ErrorAction``).
+        session: state kept for the life of the runspace pool (e.g. a ``Connect-MgGraph`` sign-in).
     """
 
     host: SimulatedHost
@@ -85,6 +86,7 @@ class Invocation:
     args: Mapping[str, Any]
     input: list[Any]
     error: Callable[[PSError], None]
+    session: dict[str, Any] = attrs.field(factory=dict)
 
     def has(self, name: str) -> bool:
         """True when the caller passed parameter ``name``."""

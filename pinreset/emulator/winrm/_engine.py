@@ -94,18 +94,25 @@ def _error_action(args: Mapping[str, Any]) -> str:
     return _ACTION_PREFERENCES.get(str(value).lower(), "Continue")
 
 
-def run_pipeline(host: SimulatedHost, commands: Iterable[StatementCommand], input_objects: list[Any]) -> PipelineResult:
+def run_pipeline(
+    host: SimulatedHost,
+    commands: Iterable[StatementCommand],
+    input_objects: list[Any],
+    session: dict[str, Any] | None = None,
+) -> PipelineResult:
     """Run one statement's commands in order, each fed the previous one's output.
 
     Args:
         host: where it runs.
         commands: the statement's commands.
         input_objects: pipeline input sent by the client (feeds the first command).
+        session: the runspace pool's state, shared by its pipelines (a fresh one when ``None``).
 
     Returns:
         Output, errors and the terminating error (execution stops at the first one).
     """
     result = PipelineResult()
+    state: dict[str, Any] = {} if session is None else session
     flowing = list(input_objects)
     for index, command in enumerate(commands):
         try:
@@ -145,7 +152,9 @@ def run_pipeline(host: SimulatedHost, commands: Iterable[StatementCommand], inpu
                         )
                     )
                 flowing = []
-            invocation = Invocation(host=host, command=spec.name, args=args, input=flowing, error=write_error)
+            invocation = Invocation(
+                host=host, command=spec.name, args=args, input=flowing, error=write_error, session=state
+            )
             host.record(spec.name, args)
             try:
                 produced = list(spec.run(invocation))

@@ -4,7 +4,8 @@ Cmdlets produce plain Python values (``str``, ``int``, ``bool``, ``None``, ``dat
 hashtables) and :class:`PSObj` -- a property bag with .NET type names, the shape of a ``PSCustomObject`` or a
 deserialized ``CimInstance``. :func:`to_psrp` turns one into psrpcore's objects for the wire (pypsrp then
 yields ``GenericComplexObject`` with ``extended_properties``); :func:`to_json` renders Windows PowerShell 5.1's
-``ConvertTo-Json``.
+``ConvertTo-Json`` (PowerShell 7's flavour with ``pwsh7=True``). :class:`SecureText` stands for a received
+``SecureString``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,17 @@ import attrs
 
 _DATE = re.compile(r'"/Date\((-?\d+)\)/"')
 
-__all__ = ["PSObj", "cim_object", "custom_object", "to_json", "to_psrp"]
+__all__ = ["PSObj", "SecureText", "cim_object", "custom_object", "to_json", "to_psrp"]
+
+
+@attrs.frozen
+class SecureText:
+    """A ``System.Security.SecureString`` a client sent (decrypted with the session key); never shown in reprs."""
+
+    value: str = attrs.field(repr=False)
+
+    def __str__(self) -> str:
+        return "System.Security.SecureString"
 
 
 @attrs.define
@@ -85,10 +96,27 @@ def to_psrp(value: Any) -> Any:
     return value
 
 
-def _json_ready(value: Any, depth: int, max_depth: int) -> Any:
+def _iso(moment: datetime) -> str:
+    # Newtonsoft's round-trip format as pwsh 7 writes it: trailing zero fractions dropped, Z for UTC.
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    if moment.microsecond:
+        text += f".{moment.microsecond:06d}".rstrip("0")
+    offset = moment.utcoffset()
+    if offset is None:
+        return text
+    if not offset:
+        return text + "Z"
+    return text + moment.strftime("%z")[:3] + ":" + moment.strftime("%z")[3:]
+
+
+def _json_ready(value: Any, depth: int, max_depth: int, pwsh7: bool = False) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         return value
+    if isinstance(value, SecureText):
+        return {"Length": len(value.value)}
     if isinstance(value, datetime):
+        if pwsh7:
+            return _iso(value)
         moment = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
         return f"/Date({int(moment.timestamp() * 1000)})/"
     if depth > max_depth:
@@ -99,21 +127,30 @@ def _json_ready(value: Any, depth: int, max_depth: int) -> Any:
             return "System.Collections.Hashtable"
         return " ".join(str(v) for v in value) if isinstance(value, Iterable) else str(value)
     if isinstance(value, PSObj):
-        return {k: _json_ready(v, depth + 1, max_depth) for k, v in value.props.items()}
+        return {k: _json_ready(v, depth + 1, max_depth, pwsh7) for k, v in value.props.items()}
     if isinstance(value, Mapping):
-        return {str(k): _json_ready(v, depth + 1, max_depth) for k, v in value.items()}
+        return {str(k): _json_ready(v, depth + 1, max_depth, pwsh7) for k, v in value.items()}
     if isinstance(value, Iterable):
-        return [_json_ready(v, depth + 1, max_depth) for v in value]
+        # An array does not count towards -Depth; its elements sit at the array's own level.
+        return [_json_ready(v, depth + (0 if pwsh7 else 1), max_depth, pwsh7) for v in value]
     return str(value)
 
 
-def to_json(values: list[Any], *, depth: int = 2, compress: bool = False) -> str:
-    """``ConvertTo-Json`` of Windows PowerShell 5.1 for the collected pipeline input.
+def to_json(
+    values: list[Any], *, depth: int = 2, compress: bool = False, pwsh7: bool = False, as_array: bool = False
+) -> str:
+    """``ConvertTo-Json`` of Windows PowerShell 5.1 (or of PowerShell 7 with ``pwsh7``) for the pipeline input.
 
-    One input object gives that object, several give an array. Dates become ``"\\/Date(ms)\\/"`` and
-    ``< > ' &`` are escaped as 5.1 does.
+    One input object gives that object, several give an array (``as_array``: always an array). Windows
+    PowerShell 5.1 writes dates as ``"\\/Date(ms)\\/"`` and escapes ``< > ' &``; PowerShell 7 writes ISO 8601
+    dates, escapes nothing extra and indents by two spaces.
     """
-    subject: Any = values[0] if len(values) == 1 else values
+    subject: Any = values[0] if len(values) == 1 and not as_array else values
+    if pwsh7:
+        ready = _json_ready(subject, 0, depth, True)
+        if compress:
+            return json.dumps(ready, ensure_ascii=False, separators=(",", ":"))
+        return json.dumps(ready, ensure_ascii=False, indent=2)
     ready = _json_ready(subject, 0, depth)
     text = (
         json.dumps(ready, ensure_ascii=False, separators=(",", ":"))

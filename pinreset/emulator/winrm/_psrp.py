@@ -20,7 +20,7 @@ import attrs
 
 from pinreset.emulator.winrm._clixml import CreatePipelineInfo, UnsupportedClixmlError, read_create_pipeline
 from pinreset.emulator.winrm._engine import PSError, StatementCommand, run_pipeline
-from pinreset.emulator.winrm._objects import PSObj, to_psrp
+from pinreset.emulator.winrm._objects import PSObj, SecureText, to_psrp
 
 if TYPE_CHECKING:
     from pinreset.emulator.winrm._host import SimulatedHost
@@ -47,6 +47,9 @@ def plain(value: Any) -> Any:
         return {plain(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
+    if isinstance(value, pst.PSSecureString):
+        # Readable only after the client's key exchange; psrpcore decrypts with the session key.
+        return SecureText(str(value.decrypt()))
     if isinstance(value, pst.PSObject):
         info = value.PSObject
         props = {p.name: plain(p.get_value(value)) for p in (*info.adapted_properties, *info.extended_properties)}
@@ -142,6 +145,8 @@ class PSRPShell:
         self.outbox: dict[uuid.UUID | None, deque[bytes]] = {None: deque()}
         self.last_used = time.monotonic()
         self.closed = False
+        #: State the pool's pipelines share (a runspace's session state: e.g. the Connect-MgGraph sign-in).
+        self.session: dict[str, Any] = {}
         self.feed(creation, None)
 
     @property
@@ -203,7 +208,7 @@ class PSRPShell:
         server_pipe.start()
         first_input = pipe.input
         for statement in pipe.statements:
-            result = run_pipeline(self.host, statement, first_input)
+            result = run_pipeline(self.host, statement, first_input, self.session)
             first_input = []
             for value in result.output:
                 # psrpcore sends $null as an empty message, which pypsrp cannot read; skip it.

@@ -6,9 +6,19 @@ To add a family (e.g. Microsoft Graph PowerShell), write a module that calls
 
 from __future__ import annotations
 
-from pinreset.emulator.winrm.cmdlets import _cim, _events, _files, _native, _registry, _tasks, _utility
+from pinreset.emulator.winrm.cmdlets import (
+    _cim,
+    _events,
+    _files,
+    _mggraph_auth,
+    _mggraph_directory,
+    _native,
+    _registry,
+    _tasks,
+    _utility,
+)
 
 __all__ = ["FAMILIES"]
 
 #: The registered family modules, for documentation and introspection.
-FAMILIES = (_cim, _events, _files, _native, _registry, _tasks, _utility)
+FAMILIES = (_cim, _events, _files, _native, _registry, _tasks, _utility, _mggraph_auth, _mggraph_directory)

@@ -1,4 +1,4 @@
-"""``ConvertTo-Json`` (Windows PowerShell 5.1 flavour), ``Select-Object -Property`` and ``Write-Output``."""
+"""``ConvertTo-Json`` (Windows PowerShell 5.1, or 7 on hosts that run pwsh), ``Select-Object`` and ``Write-Output``."""
 
 from __future__ import annotations
 
@@ -18,14 +18,24 @@ def _convert_to_json(inv: Invocation) -> Iterator[str]:
     if not items:
         return
     depth = int(inv.args.get("Depth") or 2)
-    yield to_json(items, depth=depth, compress=bool(inv.args.get("Compress")))
+    # A host running PowerShell 7 (``ps_version`` "7.x") writes its JSON flavour.
+    major = str(getattr(inv.host, "ps_version", "5.1")).split(".", 1)[0]
+    pwsh7 = major.isdigit() and int(major) >= 7
+    yield to_json(
+        items, depth=depth, compress=bool(inv.args.get("Compress")), pwsh7=pwsh7, as_array=bool(inv.args.get("AsArray"))
+    )
 
 
 register(
     CmdletSpec(
         name="ConvertTo-Json",
         type_name="Microsoft.PowerShell.Commands.ConvertToJsonCommand",
-        params=(Param("InputObject", "object", position=0), Param("Depth", "int"), Param("Compress", "switch")),
+        params=(
+            Param("InputObject", "object", position=0),
+            Param("Depth", "int"),
+            Param("Compress", "switch"),
+            Param("AsArray", "switch"),
+        ),
         run=_convert_to_json,
         takes_input=True,
     )
