@@ -98,7 +98,7 @@ def to_psrp(value: Any) -> Any:
 
 def _iso(moment: datetime) -> str:
     # Newtonsoft's round-trip format as pwsh 7 writes it: trailing zero fractions dropped, Z for UTC.
-    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    text = f"{moment.year:04d}-" + moment.strftime("%m-%dT%H:%M:%S")  # %Y drops zeros for years < 1000
     if moment.microsecond:
         text += f".{moment.microsecond:06d}".rstrip("0")
     offset = moment.utcoffset()

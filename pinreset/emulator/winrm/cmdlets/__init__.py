@@ -12,6 +12,7 @@ from pinreset.emulator.winrm.cmdlets import (
     _files,
     _mggraph_auth,
     _mggraph_directory,
+    _mggraph_intune,
     _native,
     _registry,
     _tasks,
@@ -21,4 +22,15 @@ from pinreset.emulator.winrm.cmdlets import (
 __all__ = ["FAMILIES"]
 
 #: The registered family modules, for documentation and introspection.
-FAMILIES = (_cim, _events, _files, _native, _registry, _tasks, _utility, _mggraph_auth, _mggraph_directory)
+FAMILIES = (
+    _cim,
+    _events,
+    _files,
+    _native,
+    _registry,
+    _tasks,
+    _utility,
+    _mggraph_auth,
+    _mggraph_directory,
+    _mggraph_intune,
+)

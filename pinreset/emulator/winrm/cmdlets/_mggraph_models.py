@@ -132,6 +132,13 @@ MODELS: dict[str, Model] = {
 }
 
 
+class _PaddedDateTime(datetime):
+    """A datetime whose ``%Y`` keeps four digits (glibc writes year 1 as ``1``), for DateTime.MinValue on the wire."""
+
+    def strftime(self, fmt: str) -> str:
+        return super().strftime(fmt.replace("%Y", f"{self.year:04d}"))
+
+
 def _value(name: str, value: Any, nested: str | None, beta: bool) -> Any:
     if nested is not None:
         if isinstance(value, list):
@@ -141,9 +148,12 @@ def _value(name: str, value: Any, nested: str | None, beta: bool) -> Any:
         return value
     if name.endswith("DateTime") and isinstance(value, str):
         try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             return value
+        if moment.year < 1000:
+            return _PaddedDateTime.fromisoformat(moment.isoformat())
+        return moment
     return value
 
 
