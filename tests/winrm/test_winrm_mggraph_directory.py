@@ -58,11 +58,10 @@ def test_hostile_filter_arrives_as_data(connected: Any, emu: Emulator) -> None:
 
 def test_new_service_principal_then_conflict(connected: Any) -> None:
     """New-MgServicePrincipal -AppId creates the service principal once; again is Graph's 409 in the SDK's format."""
-    (created,), ps = run(connected, ("New-MgServicePrincipal", [("AppId", PIN_RESET_SERVICE_APP_ID)]))
-    if ps.had_errors:  # the seed tenant may hold it already; then this run checks the conflict only
-        created = None
-    else:
-        assert props(created)["AppId"] == PIN_RESET_SERVICE_APP_ID
+    output, ps = run(connected, ("New-MgServicePrincipal", [("AppId", PIN_RESET_SERVICE_APP_ID)]))
+    assert not ps.had_errors
+    (created,) = output
+    assert props(created)["AppId"] == PIN_RESET_SERVICE_APP_ID
     _, ps = run(connected, ("New-MgServicePrincipal", [("AppId", PIN_RESET_SERVICE_APP_ID)]))
     message, fqid = failure(ps)
     assert "Status: 409 (Conflict)" in message
