@@ -301,9 +301,10 @@ class DeviceCheck:
             "device_os_build": device.os_build,
             "device_join_type": device.join_type,
             "device_policy_enabled": device.policy.enabled,
-            "device_policy_source": device.policy.source.value,
-            "device_policy_mdm_wins": device.policy.mdm_wins,
-            "device_policy_conflict": device.policy.conflict,
+            # A host that failed before its policy was read has no policy facts, not "not configured".
+            "device_policy_source": device.policy.source.value if self.device else None,
+            "device_policy_mdm_wins": device.policy.mdm_wins if self.device else None,
+            "device_policy_conflict": device.policy.conflict if self.device else None,
             "device_recovery_key_event_id": newest.event_id if newest else None,
             "device_recovery_key_event_sid": newest.user_sid if newest else None,
             "device_recovery_key_event_time": newest.time_created if newest else None,

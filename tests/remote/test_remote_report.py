@@ -120,3 +120,11 @@ def test_collect_reports_progress(capsys: pytest.CaptureFixture[str]) -> None:
     assert [c.host for c in report.checks] == ["0", "1", "2"]
     assert seen == ["0", "1", "2"]
     assert "3/3" in capsys.readouterr().err
+
+
+def test_failed_host_has_no_device_facts_in_its_record() -> None:
+    """A host that failed before anything was read reports empty device columns, not 'not configured'."""
+    record = DeviceCheck(host="x", outcome=Outcome.UNREACHABLE, error="refused").to_record()
+    assert record["device_policy_source"] is None
+    assert record["device_policy_mdm_wins"] is None
+    assert record["user_scope"] == "not read"
