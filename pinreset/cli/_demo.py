@@ -36,19 +36,50 @@ def register(subparsers: Any) -> None:
         "restart and device readiness against it, showing each step. No tenant or network needed.",
         epilog="Exit codes: 0 the demo ran, 2 usage, 3 error.",
     )
-    parser.add_argument("--backend", choices=("graph",), default="graph", help="default: graph")
+    parser.add_argument(
+        "--backend", choices=("graph", "powershell"), default="graph",
+        help="graph (default), or powershell: drive an emulated admin host's Microsoft Graph PowerShell over PSRP",
+    )
     parser.add_argument("--devices", type=int, default=25, metavar="N", help="simulated devices (default: 25)")
     parser.add_argument("--seed", type=int, default=1, metavar="S", help="tenant seed (default: 1)")
     parser.add_argument("--output", "-o", choices=("table", "json"), default="table", help="default: table")
     parser.set_defaults(handler=run)
 
 
-def open_emulator_backend(emu: Emulator) -> TenantBackend:
-    """A Graph backend for ``emu``, built from its ``env`` exactly as the default credential reads it (msal)."""
+def open_emulator_backend(emu: Emulator, backend: str = "graph") -> TenantBackend:
+    """A backend for ``emu``, built from its ``env`` as a user's environment would configure it.
+
+    ``graph`` signs in with msal through the default credential; ``powershell`` drives the emulator's admin host
+    over PSRP, which signs in to Graph with the certificate in its own store.
+    """
     import importlib
 
+    if backend == "powershell":
+        return _open_admin_host_backend(emu)
     graph: Any = importlib.import_module("pinreset.backends.graph")
-    backend: TenantBackend = graph.GraphBackend.from_environment(environ=emu.env)
+    opened: TenantBackend = graph.GraphBackend.from_environment(environ=emu.env)
+    return opened
+
+
+def _open_admin_host_backend(emu: Emulator) -> TenantBackend:
+    from pinreset.backends.powershell import PowerShellBackend
+    from pinreset.remote import WinRMConnection
+
+    admin = emu.admin_host
+    if admin is None:  # pragma: no cover - run_demo starts the emulator with an admin host for this backend
+        raise RuntimeError("the emulator serves no admin host")
+    env = {
+        **emu.env,
+        "PINRESET_PS_SIGN_IN": "certificate",
+        "PINRESET_PS_THUMBPRINT": admin.certificate_thumbprint,
+        "AZURE_CLIENT_ID": admin.certificate_client_id,
+    }
+    # Loopback only: no proxy from the environment may take this traffic elsewhere.
+    connection = WinRMConnection(
+        username=env["PINRESET_WINRM_USERNAME"], password=env["PINRESET_WINRM_PASSWORD"],
+        ca_bundle=env.get("PINRESET_WINRM_CA_BUNDLE"), no_proxy=True,
+    )
+    backend: TenantBackend = PowerShellBackend.from_environment(environ=env, connection=connection)
     return backend
 
 
@@ -68,7 +99,9 @@ def _heading(out: IO[str], number: int, title: str) -> None:
     out.write(f"\n== {number}. {title}\n")
 
 
-def run_demo(devices: int, seed: int, output: str, out: IO[str] | None = None) -> dict[str, Any]:
+def run_demo(
+    devices: int, seed: int, output: str, out: IO[str] | None = None, backend_name: str = "graph"
+) -> dict[str, Any]:
     """Run the demo and return its JSON document (the table form is written to ``out`` as it goes)."""
     from pinreset.deploy import DesiredState, apply, plan, restart_devices, status, sync_devices
     from pinreset.dsreg import Verdict
@@ -78,9 +111,14 @@ def run_demo(devices: int, seed: int, output: str, out: IO[str] | None = None) -
     table = output == "table"
     desired = DesiredState()
     doc: dict[str, Any] = {"seed": seed, "devices": devices, "steps": {}}
-    with Emulator(devices=devices, seed=seed) as emu, open_emulator_backend(emu) as backend:
+    admin_host = backend_name == "powershell"
+    with Emulator(devices=devices, seed=seed, admin_host=admin_host) as emu, open_emulator_backend(
+        emu, backend_name
+    ) as backend:
         if table:
             out.write(f"Emulated tenant {emu.tenant.display_name} ({emu.tenant_id}) with {devices} Windows devices\n")
+            if admin_host:
+                out.write(f"Backend: Microsoft Graph PowerShell on admin host {emu.env['PINRESET_PS_HOST']} (PSRP)\n")
         before = status(backend, desired)
         doc["steps"]["status"] = status_data(before)
         if table:
@@ -146,7 +184,7 @@ def run(args: argparse.Namespace) -> int:
     if args.devices < 1 or args.devices > 100_000:
         print("pinreset: error: --devices must be between 1 and 100000", file=sys.stderr)
         return ExitCode.USAGE
-    doc = run_demo(args.devices, args.seed, args.output)
+    doc = run_demo(args.devices, args.seed, args.output, backend_name=args.backend)
     if args.output == "json":
         print_json(doc)
     return ExitCode.OK

@@ -14,6 +14,7 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from pinreset.cli._ps_opts import add_powershell_options
 from pinreset.cli._render import OUTPUTS
 from pinreset.exceptions import ConfigurationError
 
@@ -52,10 +53,10 @@ def _graph(args: argparse.Namespace) -> TenantBackend:
     return connected
 
 
-def _powershell(_args: argparse.Namespace) -> TenantBackend:
-    raise ConfigurationError(
-        "the powershell backend is not available yet in this version; use --backend graph"
-    )
+def _powershell(args: argparse.Namespace) -> TenantBackend:
+    from pinreset.cli._ps_opts import open_powershell
+
+    return open_powershell(args)
 
 
 #: Backend name -> opener. New backends register here; ``--backend`` offers exactly these names.
@@ -74,6 +75,7 @@ def add_tenant_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--certificate", metavar="PATH", help="PEM or PFX certificate of the app registration")
     group.add_argument("--device-code", action="store_true", help="sign in as an admin with the device code flow")
+    add_powershell_options(parser)
 
 
 def add_desired_options(parser: argparse.ArgumentParser, *, defaults: bool = True) -> None:
