@@ -54,7 +54,7 @@ def _invoke_expression(inv: Invocation) -> Iterator[Any]:
     script = str(inv.args["Command"])
     line = canned_script(script)
     if line == "$psversiontable.psversion.tostring()":
-        yield PS_VERSION
+        yield str(getattr(inv.host, "ps_version", PS_VERSION))  # the admin host runs pwsh 7
         return
     if line is not None:
         yield from _native(line, inv)
