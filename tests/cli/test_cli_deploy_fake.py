@@ -121,10 +121,13 @@ def test_remove_dry_run_and_yes(fake: FakeTenantBackend, capsys: pytest.CaptureF
     assert [p.name for p in fake.policies.values()] == ["Hand made"]
 
 
-def test_powershell_backend_is_not_available_yet(capsys: pytest.CaptureFixture[str]) -> None:
-    """--backend powershell is accepted by the parser and refused with a clear message."""
+def test_powershell_backend_needs_an_admin_host(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--backend powershell without an admin host is refused with a clear message."""
+    monkeypatch.delenv("PINRESET_PS_HOST", raising=False)
     assert main(["status", "--backend", "powershell"]) == 3
-    assert "not available yet" in capsys.readouterr().err
+    assert "--ps-host" in capsys.readouterr().err
 
 
 def test_secret_env_var_must_exist(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
