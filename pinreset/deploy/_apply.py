@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
 
 import attrs
 
@@ -103,6 +105,45 @@ class ApplyResult:
     def count(self, status: ChangeStatus) -> int:
         """How many changes ended with ``status``."""
         return sum(1 for o in self.outcomes if o.status is status)
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{s.value}={self.count(s)}" for s in ChangeStatus if self.count(s))
+        return f"ApplyResult(changed={self.changed}, complete={self.complete}, {counts or 'outcomes=0'})"
+
+    def __str__(self) -> str:
+        lines = [f"[{o.status.value}] {o.change.description}" + (f": {o.error}" if o.error else "")
+                 for o in self.outcomes]
+        return "\n".join(lines) or "no changes"
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: one row per change executed."""
+        from pinreset.reports._html import apply_html
+
+        return apply_html(self)
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """One plain dict per change executed (``step, status, type, description, object_id, error``)."""
+        from pinreset.reports._tabular import apply_records
+
+        return apply_records(self)
+
+    def to_dataframe(self) -> Any:
+        """:meth:`to_records` as a pandas DataFrame (raises ConfigurationError without pandas)."""
+        from pinreset.reports._tabular import OUTCOME_COLUMNS, to_dataframe
+
+        return to_dataframe(self.to_records(), OUTCOME_COLUMNS)
+
+    def write_csv(self, target: str | Path | IO[str]) -> None:
+        """Write :meth:`to_records` as CSV to a path or an open text file."""
+        from pinreset.reports._tabular import OUTCOME_COLUMNS, write_csv
+
+        write_csv(self.to_records(), OUTCOME_COLUMNS, target)
+
+    def write_json(self, target: str | Path | IO[str]) -> None:
+        """Write :meth:`to_records` as a JSON array to a path or an open text file."""
+        from pinreset.reports._tabular import OUTCOME_COLUMNS, write_json
+
+        write_json(self.to_records(), OUTCOME_COLUMNS, target)
 
 
 class _Run:

@@ -6,6 +6,8 @@ Every change is a frozen value with a one-line ``description`` for people; ``app
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
+from typing import IO, Any
 
 import attrs
 
@@ -174,3 +176,40 @@ class Plan:
     def is_empty(self) -> bool:
         """True when the tenant is already in the desired state."""
         return not self.changes
+
+    def __repr__(self) -> str:
+        return f"Plan(tenant={self.tenant.id!r}, changes={len(self.changes)}, warnings={len(self.warnings)})"
+
+    def __str__(self) -> str:
+        lines = [f"{n}. {c.description}" for n, c in enumerate(self.changes, 1)] or ["no changes"]
+        return "\n".join(lines + [f"! {w.message}" for w in self.warnings])
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: the changes in order, warnings."""
+        from pinreset.reports._html import plan_html
+
+        return plan_html(self)
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """One plain dict per change (columns ``step, type, description, policy_id, fields``; docs/reports.md)."""
+        from pinreset.reports._tabular import plan_records
+
+        return plan_records(self)
+
+    def to_dataframe(self) -> Any:
+        """:meth:`to_records` as a pandas DataFrame (raises ConfigurationError without pandas)."""
+        from pinreset.reports._tabular import CHANGE_COLUMNS, to_dataframe
+
+        return to_dataframe(self.to_records(), CHANGE_COLUMNS)
+
+    def write_csv(self, target: str | Path | IO[str]) -> None:
+        """Write :meth:`to_records` as CSV to a path or an open text file."""
+        from pinreset.reports._tabular import CHANGE_COLUMNS, write_csv
+
+        write_csv(self.to_records(), CHANGE_COLUMNS, target)
+
+    def write_json(self, target: str | Path | IO[str]) -> None:
+        """Write :meth:`to_records` as a JSON array to a path or an open text file."""
+        from pinreset.reports._tabular import CHANGE_COLUMNS, write_json
+
+        write_json(self.to_records(), CHANGE_COLUMNS, target)

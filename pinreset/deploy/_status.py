@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 from collections import Counter
 from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import IO, Any
 
 import attrs
 
@@ -150,6 +152,67 @@ class TenantReport:
     def ready(self) -> bool:
         """True when nothing stands in the way (devices still need a sync and a restart)."""
         return not self.problems
+
+    def __repr__(self) -> str:
+        devices = self.devices.total if self.devices is not None else None
+        return (f"TenantReport(tenant={self.tenant.id!r}, ready={self.ready}, problems={len(self.problems)}, "
+                f"policy={self.policy.state.value!r}, devices={devices})")
+
+    def __str__(self) -> str:
+        name = self.tenant.display_name or self.tenant.id
+        if self.ready:
+            return f"tenant {name}: ready"
+        return f"tenant {name}: not ready\n" + "\n".join(f"- {p}" for p in self.problems)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: readiness, problems, apps, policy, conflicts, device counts."""
+        from pinreset.reports._html import tenant_report_html
+
+        return tenant_report_html(self)
+
+    def to_records(self, table: str = "devices") -> list[dict[str, Any]]:
+        """Plain dicts of one table: ``apps``, ``policies`` or ``devices`` (counts); columns in docs/reports.md.
+
+        Raises:
+            ConfigurationError: unknown ``table``.
+        """
+        from pinreset.reports._tabular import tenant_records
+
+        return tenant_records(self, table)
+
+    def to_dataframe(self, table: str = "devices") -> Any:
+        """:meth:`to_records` as a pandas DataFrame (raises ConfigurationError without pandas)."""
+        from pinreset.reports._tabular import tenant_columns, to_dataframe
+
+        return to_dataframe(self.to_records(table), tenant_columns(table))
+
+    def write_csv(self, target: str | Path | IO[str], table: str = "devices") -> None:
+        """Write one table as CSV to a path or an open text file."""
+        from pinreset.reports._tabular import tenant_columns, write_csv
+
+        write_csv(self.to_records(table), tenant_columns(table), target)
+
+    def write_json(self, target: str | Path | IO[str], table: str = "devices") -> None:
+        """Write one table as a JSON array to a path or an open text file."""
+        from pinreset.reports._tabular import tenant_columns, write_json
+
+        write_json(self.to_records(table), tenant_columns(table), target)
+
+    def plot(self) -> Any:
+        """A matplotlib Figure: devices by eligibility and by Intune policy state.
+
+        Raises:
+            ConfigurationError: matplotlib is not installed, or the report was made without devices.
+        """
+        from pinreset.exceptions import ConfigurationError
+        from pinreset.reports._charts import counts_figure
+
+        if self.devices is None:
+            raise ConfigurationError("this report has no device counts: run status with devices=True")
+        return counts_figure([
+            ("eligibility (Intune inventory)", dict(self.devices.by_eligibility)),
+            ("policy state (Intune)", dict(self.devices.by_policy_state)),
+        ])
 
 
 def _apps(snapshot: TenantSnapshot) -> tuple[AppStatus, ...]:

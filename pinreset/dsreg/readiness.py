@@ -49,6 +49,18 @@ class Readiness:
         """True only for :attr:`Verdict.READY`."""
         return self.verdict is Verdict.READY
 
+    def __repr__(self) -> str:
+        return f"Readiness(verdict={self.verdict.value!r}, reasons={len(self.reasons)})"
+
+    def __str__(self) -> str:
+        return f"{self.verdict.value}: {self.reasons[0]}" if self.reasons else self.verdict.value
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: the verdict and its reasons."""
+        from pinreset.reports._html import readiness_html
+
+        return readiness_html(self)
+
 
 # The sentences, named so that docs/readiness.md and the tests refer to the same text.
 NO_SECTIONS = "The output has neither a Device State nor a User State section, so readiness cannot be judged from it."

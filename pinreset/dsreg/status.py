@@ -165,6 +165,17 @@ class DsregStatus:
         titles = ", ".join(self.sections)
         return f"DsregStatus(sections=[{titles}], legacy_layout={self.legacy_layout})"
 
+    def __str__(self) -> str:
+        user = self.user_state
+        can_reset = user.can_reset.value if user is not None and user.can_reset is not None else "not printed"
+        return f"dsregcmd /status: {self.join_type.value}, CanReset {can_reset}, {len(self.sections)} section(s)"
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: the telling fields, the verdict, every section folded."""
+        from pinreset.reports._html import dsreg_status_html
+
+        return dsreg_status_html(self)
+
     def assess(self) -> Readiness:
         """Shortcut for :func:`pinreset.assess` on this status."""
         from pinreset.dsreg.readiness import assess
