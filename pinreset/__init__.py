@@ -45,6 +45,12 @@ if TYPE_CHECKING:  # pragma: no cover - type checkers see the lazy names as plai
     )
     from pinreset.backends import TenantBackend
     from pinreset.backends.graph import GraphBackend
+    from pinreset.backends.powershell import (
+        CertificateSignIn,
+        ManagedIdentitySignIn,
+        PowerShellBackend,
+        SecretSignIn,
+    )
     from pinreset.deploy import (
         AllUsers,
         ApplyResult,
@@ -166,6 +172,10 @@ _LAZY: dict[str, str] = {
     "check_device": "pinreset.remote",
     "check_fleet": "pinreset.remote",
     "GraphBackend": "pinreset.backends.graph",
+    "PowerShellBackend": "pinreset.backends.powershell",
+    "CertificateSignIn": "pinreset.backends.powershell",
+    "ManagedIdentitySignIn": "pinreset.backends.powershell",
+    "SecretSignIn": "pinreset.backends.powershell",
     "GraphClient": "pinreset.graph",
     "TenantBackend": "pinreset.backends",
     "AccessToken": "pinreset.auth",
@@ -214,6 +224,7 @@ __all__ = [
     "BackendError",
     "CanReset",
     "CertificateCredential",
+    "CertificateSignIn",
     "ClientSecretCredential",
     "Cloud",
     "ConfigurationError",
@@ -251,6 +262,7 @@ __all__ = [
     "JoinState",
     "JoinType",
     "ManagedDevice",
+    "ManagedIdentitySignIn",
     "Method",
     "ModuleMissingError",
     "NgcPrerequisiteCheckSection",
@@ -267,11 +279,13 @@ __all__ = [
     "PolicyRef",
     "PolicySettings",
     "PolicySpec",
+    "PowerShellBackend",
     "PowerShellError",
     "PreReqResult",
     "Readiness",
     "RemoteError",
     "RemoveResult",
+    "SecretSignIn",
     "ServicePrincipal",
     "SsoStateSection",
     "SyncResult",

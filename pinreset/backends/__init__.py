@@ -12,10 +12,11 @@ from pinreset.backends._protocol import TenantBackend
 
 if TYPE_CHECKING:  # pragma: no cover
     from pinreset.backends.graph import GraphBackend
+    from pinreset.backends.powershell import PowerShellBackend
 
-__all__ = ["GraphBackend", "TenantBackend"]
+__all__ = ["GraphBackend", "PowerShellBackend", "TenantBackend"]
 
-_LAZY = {"GraphBackend": "pinreset.backends.graph"}
+_LAZY = {"GraphBackend": "pinreset.backends.graph", "PowerShellBackend": "pinreset.backends.powershell"}
 
 
 def __getattr__(name: str) -> Any:
