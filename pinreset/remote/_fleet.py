@@ -104,7 +104,7 @@ def _stream(
     cancel = threading.Event()
     pending = iter(specs)
     in_flight: set[Future[DeviceCheck | None]] = set()
-    executor = ThreadPoolExecutor(max_workers=min(concurrency, max(len(specs), 1)), thread_name_prefix="pinreset")
+    executor = ThreadPoolExecutor(max_workers=min(concurrency, max(len(specs), 1)), thread_name_prefix="pinreset-check")
 
     def submit_next() -> bool:
         spec = next(pending, None)

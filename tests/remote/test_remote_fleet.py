@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 
 
 def _pool_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name.startswith("pinreset")]
+    return [t for t in threading.enumerate() if t.name.startswith("pinreset-check")]
 
 
 def test_hanging_host_does_not_delay_the_others(lab: Any) -> None:
