@@ -13,7 +13,7 @@ import pytest
 
 from pinreset.emulator import Emulator
 
-from .mggraph_helpers import failure, open_pool, run
+from .mggraph_helpers import connect_certificate, failure, open_pool, run
 
 
 @pytest.fixture(scope="module")
@@ -171,3 +171,24 @@ def test_open_pool_helper_exchanges_keys(both: Emulator) -> None:
         assert not ps.had_errors
     finally:
         pool.close()
+
+
+def test_sign_in_after_reset() -> None:
+    """After Emulator.reset() the host's certificate and managed identity sign in again (re-registered apps)."""
+    with Emulator(devices=3, seed=2, admin_host=True) as emulator:
+        admin = emulator.admin_host
+        assert admin is not None
+        thumbprint, old_client = admin.certificate_thumbprint, admin.certificate_client_id
+        emulator.reset()
+        assert emulator.apps.get(old_client) is None
+        pool = open_pool(emulator)
+        try:
+            _, ps = run(pool, ("Connect-MgGraph", [("Identity", True)]))
+            assert not ps.had_errors
+            connect_certificate(pool, emulator)
+            assert admin.certificate_thumbprint == thumbprint
+            assert admin.certificate_client_id != old_client
+            (org,), _ = run(pool, ("Get-MgOrganization", []))
+            assert org.extended_properties["Id"] == emulator.tenant_id
+        finally:
+            pool.close()

@@ -77,16 +77,35 @@ class AdminHost(SimulatedHost):
             self.set_module(module, mg_version)
         for module, version in (modules or {}).items():
             self.set_module(module, version)
-        cert_app = emulator.register_app(
-            permissions=ADMIN_PERMISSIONS, secret=False, certificate=True, name=f"{name} certificate sign-in"
-        )
-        identity = emulator.register_app(
-            permissions=ADMIN_PERMISSIONS, secret=False, name=f"{name} managed identity", public_client=False
-        )
+        self.certificate_app: Any = None
+        self.identity_app: Any = None
         #: Certificates in ``Cert:\\LocalMachine\\My``: SHA-1 thumbprint (upper-case hex) -> the app it signs in.
-        self.certificates: dict[str, str] = {str(cert_app.sha1_thumbprint): cert_app.client_id}
-        self.certificate_app = cert_app
-        self.identity_app = identity
+        self.certificates: dict[str, str] = {}
+        self._permissions = ADMIN_PERMISSIONS
+        self.ensure_apps()
+
+    def ensure_apps(self) -> None:
+        """Register the certificate's app and the managed identity in the tenant, again after ``Emulator.reset()``.
+
+        A reset forgets registered apps; the host keeps its certificate, so the re-registered app has the same
+        thumbprint but a new client id.
+        """
+        with self.lock:
+            self._ensure_apps()
+
+    def _ensure_apps(self) -> None:
+        apps = self.emulator.apps
+        name = self.device_name
+        if self.certificate_app is None or apps.get(self.certificate_app.client_id) is None:
+            pem: bool | str = self.certificate_app.certificate_pem if self.certificate_app is not None else True
+            self.certificate_app = self.emulator.register_app(
+                permissions=self._permissions, secret=False, certificate=pem, name=f"{name} certificate sign-in"
+            )
+            self.certificates = {str(self.certificate_app.sha1_thumbprint): self.certificate_app.client_id}
+        if self.identity_app is None or apps.get(self.identity_app.client_id) is None:
+            self.identity_app = self.emulator.register_app(
+                permissions=self._permissions, secret=False, name=f"{name} managed identity", public_client=False
+            )
 
     def set_module(self, module: str, version: str | None) -> None:
         """Install ``module`` at ``version`` (an old one simulates an outdated SDK), or remove it (``None``)."""
@@ -105,7 +124,8 @@ class AdminHost(SimulatedHost):
 
     @property
     def managed_identity_client_id(self) -> str:
-        """The client id of the host's (system-assigned) managed identity."""
+        """The client id of the host's (system-assigned) managed identity (a new one after ``Emulator.reset()``)."""
+        self.ensure_apps()
         return str(self.identity_app.client_id)
 
     def __repr__(self) -> str:
@@ -172,7 +192,8 @@ class AdminHostService:
 
     @property
     def certificate_client_id(self) -> str:
-        """The app the host's certificate signs in as."""
+        """The app the host's certificate signs in as (a new one after ``Emulator.reset()``)."""
+        self.host.ensure_apps()
         return str(self.host.certificate_app.client_id)
 
     @property

@@ -98,6 +98,7 @@ def _app(emulator: Any, client_id: str, flow: str) -> Any:
 def _connect(inv: Invocation, _cls: Callable[[str], str]) -> Iterator[Any]:
     host: Any = inv.host
     emulator = host.emulator
+    host.ensure_apps()
     environment = str(inv.args.get("Environment") or "Global")
     cloud = next((c for c in CLOUDS if c.lower() == environment.lower()), None)
     if cloud is None:
