@@ -29,6 +29,7 @@ _COMMANDS: tuple[str, ...] = (
     "remove",
     "consent-urls",
     "demo",
+    "report",
     "emulator",
 )
 

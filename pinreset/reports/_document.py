@@ -131,4 +131,5 @@ def fleet_document(
     ]
     if history is not None and len(history.entries()) > 1:
         charts.append(_chart(history.plot(), "Readiness over time"))
-    return _page(title, ["".join(charts), _html.fleet_html(records, summary, limit=None)])
+    head = _html.card("summary", _html.fleet_summary_html(summary))
+    return _page(title, [head, "".join(charts), _html.fleet_html(records, summary, limit=None)])

@@ -280,17 +280,21 @@ FLEET_COLUMNS: tuple[str, ...] = (
 )
 
 
+def fleet_summary_html(summary: Mapping[str, Any]) -> str:
+    """One line: hosts, then a badge per readiness and per outcome that occurred."""
+    outcomes = {k: v for k, v in dict(summary.get("outcomes", {})).items() if v}
+    readiness = {k: v for k, v in dict(summary.get("readiness", {})).items() if v}
+    return "<div>" + esc(summary.get("hosts", 0)) + " host(s): " + " ".join(
+        badge(k, f"{k} {v}") for k, v in readiness.items()
+    ) + " &#183; " + " ".join(badge(k, f"{k} {v}") for k, v in outcomes.items()) + "</div>"
+
+
 def fleet_html(
     records: Sequence[Mapping[str, Any]], summary: Mapping[str, Any], *, limit: int | None = ROW_LIMIT
 ) -> str:
     """A fleet run from its flat records (``FleetReport.to_records()`` or ``verify --output json``'s ``hosts``)."""
-    outcomes = {k: v for k, v in dict(summary.get("outcomes", {})).items() if v}
-    readiness = {k: v for k, v in dict(summary.get("readiness", {})).items() if v}
-    head = "<div>" + esc(summary.get("hosts", len(records))) + " host(s): " + " ".join(
-        badge(k, f"{k} {v}") for k, v in readiness.items()
-    ) + " &#183; " + " ".join(badge(k, f"{k} {v}") for k, v in outcomes.items()) + "</div>"
     rows = ([r.get(c) for c in FLEET_COLUMNS] for r in records)
-    return card("pinreset fleet check", head, table(FLEET_COLUMNS, rows, limit=limit))
+    return card("pinreset fleet check", fleet_summary_html(summary), table(FLEET_COLUMNS, rows, limit=limit))
 
 
 def device_check_html(check: DeviceCheck) -> str:
