@@ -15,6 +15,7 @@ from pinreset.cli._tenant_opts import (
     open_backend,
 )
 from pinreset.cli._views import show_status
+from pinreset.exceptions import ConfigurationError
 
 __all__ = ["register"]
 
@@ -35,6 +36,9 @@ def register(subparsers: Any) -> None:
     add_output_option(parser)
     parser.add_argument("--check", action="store_true", help="exit 1 when not ready or drifted (for schedulers)")
     parser.add_argument("--no-devices", action="store_true", help="skip the device inventory pass")
+    parser.add_argument(
+        "--chart", metavar="FILE.png", help="also write a PNG chart of devices by eligibility and policy state"
+    )
     parser.set_defaults(handler=run)
 
 
@@ -42,8 +46,14 @@ def run(args: argparse.Namespace) -> int:
     """Read the tenant and show the report."""
     from pinreset.deploy import status
 
+    if args.chart and args.no_devices:
+        raise ConfigurationError("--chart needs the device pass: drop --no-devices")
     desired = desired_from_args(args)
     with open_backend(args) as backend, Progress("reading devices") as progress:
         report = status(backend, desired, devices=not args.no_devices, progress=progress)
     show_status(report, args.output)
+    if args.chart:
+        from pinreset.reports._charts import save
+
+        save(report.plot(), args.chart)
     return ExitCode.NOT_READY if args.check and not report.ready else ExitCode.OK
