@@ -13,6 +13,7 @@ from pinreset.emulator.winrm.cmdlets import (
     _mggraph_auth,
     _mggraph_directory,
     _mggraph_intune,
+    _mggraph_modules,
     _native,
     _registry,
     _tasks,
@@ -33,4 +34,5 @@ FAMILIES = (
     _mggraph_auth,
     _mggraph_directory,
     _mggraph_intune,
+    _mggraph_modules,
 )

@@ -303,44 +303,6 @@ def get_all(
         reply = checked(call(inv, conn, "GET", str(link), headers=headers))
 
 
-def list_query(inv: Invocation) -> dict[str, str]:
-    """OData query options of a list call: ``-Filter``, ``-Property``, ``-Top``/``-PageSize``, ``-Sort``, ..."""
-    args = inv.args
-    query: dict[str, str] = {}
-    if args.get("Filter") is not None:
-        query["$filter"] = str(args["Filter"])
-    if args.get("Search") is not None:
-        query["$search"] = str(args["Search"])
-    if args.get("Property"):
-        query["$select"] = ",".join(args["Property"])
-    if args.get("ExpandProperty"):
-        query["$expand"] = ",".join(args["ExpandProperty"])
-    if args.get("Sort"):
-        query["$orderby"] = ",".join(args["Sort"])
-    if args.get("Skip") is not None:
-        query["$skip"] = str(args["Skip"])
-    page_size = args.get("PageSize") if args.get("All") else None
-    top = args.get("Top")
-    if page_size is not None:
-        query["$top"] = str(page_size)
-    elif top is not None:
-        query["$top"] = str(min(int(top), 999))
-    if args.get("CountVariable"):
-        query["$count"] = "true"
-    return query
-
-
-def request_headers(inv: Invocation) -> dict[str, str]:
-    """``-Headers`` and ``-ConsistencyLevel`` as request headers."""
-    headers: dict[str, str] = {}
-    extra = inv.args.get("Headers")
-    if isinstance(extra, Mapping):
-        headers.update({str(k): str(v) for k, v in extra.items()})
-    if inv.args.get("ConsistencyLevel"):
-        headers["ConsistencyLevel"] = str(inv.args["ConsistencyLevel"])
-    return headers
-
-
 def _namespace(module: str) -> str:
     if module == "Microsoft.Graph.Authentication":
         return "Microsoft.Graph.PowerShell.Authentication.Cmdlets"

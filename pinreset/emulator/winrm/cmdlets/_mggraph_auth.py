@@ -1,4 +1,4 @@
-"""Microsoft.Graph.Authentication on the admin host: sign-in, context, raw requests; and ``Get-Module``.
+"""Microsoft.Graph.Authentication on the admin host: sign-in (``Connect-MgGraph``), context, raw requests.
 
 ``Connect-MgGraph`` signs the runspace pool in app-only, one of three ways the admin host supports: the
 certificate in its store (``-ClientId -CertificateThumbprint -TenantId``), its managed identity
@@ -9,13 +9,12 @@ emulated tenant's app registrations, failing as Entra ID does (AADSTS codes).
 
 from __future__ import annotations
 
-import fnmatch
 import json
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from pinreset.emulator.winrm._engine import CmdletSpec, Invocation, Param, PSError, register
+from pinreset.emulator.winrm._engine import Invocation, Param, PSError
 from pinreset.emulator.winrm._objects import PSObj, SecureText, custom_object
 from pinreset.emulator.winrm.cmdlets._mggraph import (
     CLOUDS,
@@ -363,45 +362,4 @@ mg_cmdlet(
     ),
     _invoke,
     binary=True,
-)
-
-
-# -- Get-Module ------------------------------------------------------------------------------------------------
-def _module_object(name: str, version: str) -> PSObj:
-    base = f"C:\\Program Files\\PowerShell\\Modules\\{name}\\{version}"
-    props = {
-        "Name": name,
-        "Version": version,
-        "ModuleType": "Script",
-        "Path": f"{base}\\{name}.psd1",
-        "ModuleBase": base,
-        "Description": f"Microsoft Graph PowerShell Cmdlets ({name})",
-    }
-    return PSObj(type_names=["System.Management.Automation.PSModuleInfo", "System.Object"], props=props, text=name)
-
-
-def _get_module(inv: Invocation) -> Iterator[Any]:
-    modules: Mapping[str, str] = getattr(inv.host, "modules", {})
-    if not inv.args.get("ListAvailable"):
-        loaded = inv.session.get("modules.imported", set())
-        modules = {k: v for k, v in modules.items() if k in loaded}
-    patterns = inv.args.get("Name") or ["*"]
-    for name, version in sorted(modules.items()):
-        if any(fnmatch.fnmatchcase(name.lower(), str(p).lower()) for p in patterns):
-            yield _module_object(name, version)
-
-
-register(
-    CmdletSpec(
-        name="Get-Module",
-        type_name="Microsoft.PowerShell.Commands.GetModuleCommand",
-        params=(
-            Param("Name", "strings", position=0),
-            Param("ListAvailable", "switch"),
-            Param("All", "switch"),
-            Param("FullyQualifiedName", "objects"),
-        ),
-        run=_get_module,
-        aliases=("gmo",),
-    )
 )

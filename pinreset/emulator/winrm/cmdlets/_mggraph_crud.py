@@ -20,20 +20,65 @@ from pinreset.emulator.winrm.cmdlets._mggraph import (
     checked,
     connection,
     get_all,
-    list_query,
     mg_cmdlet,
     path_segment,
-    request_headers,
 )
 from pinreset.emulator.winrm.cmdlets._mggraph_models import to_sdk
 
-__all__ = ["define_action", "define_get", "define_new", "define_remove", "define_update", "json_body"]
+__all__ = [
+    "define_action",
+    "define_get",
+    "define_new",
+    "define_remove",
+    "define_update",
+    "json_body",
+    "list_query",
+    "request_headers",
+]
 
 _WRITE_COMMON = (
     Param("Headers", "object"),
     Param("ResponseHeadersVariable", aliases=("RHV",)),
     Param("PassThru", "switch"),
 )
+
+
+def list_query(inv: Invocation) -> dict[str, str]:
+    """OData query options of a list call: ``-Filter``, ``-Property``, ``-Top``/``-PageSize``, ``-Sort``, ..."""
+    args = inv.args
+    query: dict[str, str] = {}
+    if args.get("Filter") is not None:
+        query["$filter"] = str(args["Filter"])
+    if args.get("Search") is not None:
+        query["$search"] = str(args["Search"])
+    if args.get("Property"):
+        query["$select"] = ",".join(args["Property"])
+    if args.get("ExpandProperty"):
+        query["$expand"] = ",".join(args["ExpandProperty"])
+    if args.get("Sort"):
+        query["$orderby"] = ",".join(args["Sort"])
+    if args.get("Skip") is not None:
+        query["$skip"] = str(args["Skip"])
+    page_size = args.get("PageSize") if args.get("All") else None
+    top = args.get("Top")
+    if page_size is not None:
+        query["$top"] = str(page_size)
+    elif top is not None:
+        query["$top"] = str(min(int(top), 999))
+    if args.get("CountVariable"):
+        query["$count"] = "true"
+    return query
+
+
+def request_headers(inv: Invocation) -> dict[str, str]:
+    """``-Headers`` and ``-ConsistencyLevel`` as request headers."""
+    headers: dict[str, str] = {}
+    extra = inv.args.get("Headers")
+    if isinstance(extra, Mapping):
+        headers.update({str(k): str(v) for k, v in extra.items()})
+    if inv.args.get("ConsistencyLevel"):
+        headers["ConsistencyLevel"] = str(inv.args["ConsistencyLevel"])
+    return headers
 
 
 def _path(template: str, inv: Invocation, keys: tuple[str, ...]) -> str:

@@ -17,12 +17,10 @@ from pinreset.emulator.winrm.cmdlets._mggraph import (
     LIST_PARAMS,
     get_all,
     graph_problem,
-    list_query,
     mg_cmdlet,
-    request_headers,
 )
 from pinreset.emulator.winrm.cmdlets._mggraph import connection as _connection
-from pinreset.emulator.winrm.cmdlets._mggraph_crud import define_get, define_new
+from pinreset.emulator.winrm.cmdlets._mggraph_crud import define_get, define_new, list_query, request_headers
 from pinreset.emulator.winrm.cmdlets._mggraph_models import to_sdk
 
 __all__: list[str] = []
