@@ -134,6 +134,48 @@ class FleetReport:
             raise ConfigurationError("to_dataframe() needs pandas: pip install 'pinreset[notebook]'") from exc
         return pd.DataFrame.from_records(self.to_records(), columns=list(RECORD_COLUMNS))
 
+    def plot(self, kind: str = "readiness") -> Any:
+        """A matplotlib Figure: hosts by ``readiness`` and outcome, by the signed-in users' ``verdict``, or by
+        ``join_build`` (OS build stacked by join type).
+
+        Raises:
+            ConfigurationError: matplotlib is not installed (``pip install 'pinreset[notebook]'``), or ``kind``
+                is unknown.
+        """
+        from pinreset.reports import _charts
+
+        records = self.to_records()
+        if kind == "readiness":
+            summary = self.summary()
+            return _charts.counts_figure(
+                [("readiness", {k: v for k, v in summary["readiness"].items() if v}),
+                 ("outcome", {k: v for k, v in summary["outcomes"].items() if v})],
+                ylabel="hosts",
+            )
+        if kind == "verdict":
+            verdicts = Counter(r["user_verdict"] or "not_read" for r in records)
+            return _charts.bar_figure(dict(verdicts.most_common()), title="Signed-in users' verdict", ylabel="hosts")
+        if kind == "join_build":
+            return _charts.join_build_figure((r["device_join_type"], r["device_os_build"]) for r in records)
+        raise ConfigurationError(f"unknown chart {kind!r}: expected readiness, verdict or join_build")
+
+    def __repr__(self) -> str:
+        ready = self.by_readiness
+        return (f"FleetReport(hosts={len(self.checks)}, ready={ready[Readiness.READY]}, "
+                f"not_ready={ready[Readiness.NOT_READY]}, unknown={ready[Readiness.UNKNOWN]})")
+
+    def __str__(self) -> str:
+        summary = self.summary()
+        outcomes = ", ".join(f"{k} {v}" for k, v in summary["outcomes"].items() if v)
+        readiness = ", ".join(f"{k} {v}" for k, v in summary["readiness"].items() if v)
+        return f"{summary['hosts']} host(s): {outcomes or 'none'}; readiness: {readiness or 'none'}"
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: totals, then one row per host (the first 50)."""
+        from pinreset.reports._html import fleet_html
+
+        return fleet_html(self.to_records(), self.summary())
+
 
 def _csv_value(value: Any) -> Any:
     if value is None:

@@ -278,6 +278,20 @@ class DeviceCheck:
             return Readiness.READY
         return Readiness.UNKNOWN
 
+    def __repr__(self) -> str:
+        return (f"DeviceCheck(host={self.host!r}, outcome={self.outcome.value!r}, "
+                f"readiness={self.readiness.value!r}, users={len(self.users)})")
+
+    def __str__(self) -> str:
+        text = f"{self.host}: {self.outcome.value}, {self.readiness.value}"
+        return f"{text} ({self.error})" if self.error else text
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: outcome, readiness, device facts and each signed-in user's own state."""
+        from pinreset.reports._html import device_check_html
+
+        return device_check_html(self)
+
     def to_record(self) -> dict[str, Any]:
         """One flat row with the stable keys in :data:`RECORD_COLUMNS` (see ``docs/remote-verification.md``)."""
         device = self.device or DeviceFacts()
