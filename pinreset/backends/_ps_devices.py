@@ -1,8 +1,9 @@
 """Managed devices through the Microsoft Graph PowerShell SDK: streamed listing and bulk remote actions.
 
-Listing runs ``Get-MgBetaDeviceManagementManagedDevice -All`` once per ``$filter`` expression (values quoted as
-in the Graph backend) and reads its output objects natively as they arrive, one flat object per device, so
-memory stays flat for any tenant size. Actions go as in the Graph backend (one result per device, none
+Listing runs once per ``$filter`` expression (values quoted as in the Graph backend) and keeps memory flat for
+any tenant size: by default page by page through ``Invoke-MgGraphRequest`` (one JSON page in memory at a time),
+or with ``Get-MgBetaDeviceManagementManagedDevice -All`` read natively object by object as they arrive (slower:
+pypsrp's deserializer costs about 1.5 ms per device). Actions go as in the Graph backend (one result per device, none
 dropped):
 
 - ``execute_action``: ``Invoke-MgBetaExecuteDeviceManagementManagedDeviceAction`` per 100 devices;
@@ -17,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, cast
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from pinreset.backends._ps_graph import MgClient
 from pinreset.backends._ps_session import Cmd
@@ -45,11 +46,13 @@ from pinreset.models import ActionOutcome, DeviceAction, DeviceActionResult, Dev
 if TYPE_CHECKING:
     from pinreset.graph import GraphClient
 
-__all__ = ["STRATEGIES", "list_devices", "run_action"]
+__all__ = ["LISTINGS", "STRATEGIES", "list_devices", "run_action"]
 
 log = logging.getLogger("pinreset.powershell")
 
 STRATEGIES = ("auto", "execute_action", "batch", "per_device")
+LISTINGS = ("pages", "cmdlet")
+_DEVICES_URI = "/beta/deviceManagement/managedDevices"
 _PROPERTIES = DEVICE_SELECT.split(",")
 _PER_DEVICE = {
     DeviceAction.SYNC: "Sync-MgDeviceManagementManagedDevice",
@@ -57,20 +60,46 @@ _PER_DEVICE = {
 }
 
 
-def list_devices(mg: MgClient, device_filter: DeviceFilter | None) -> Iterator[ManagedDevice]:
-    """Stream managed devices (see ``TenantBackend.list_managed_devices``)."""
+def list_devices(mg: MgClient, device_filter: DeviceFilter | None, listing: str = "pages") -> Iterator[ManagedDevice]:
+    """Stream managed devices (see ``TenantBackend.list_managed_devices``).
+
+    Args:
+        mg: the SDK client.
+        device_filter: which devices.
+        listing: ``"pages"`` (``Invoke-MgGraphRequest``, one JSON page at a time, following ``@odata.nextLink``)
+            or ``"cmdlet"`` (``Get-MgBetaDeviceManagementManagedDevice -All``, one object per device read
+            natively as it arrives; about 1.5 ms of client CPU per device in pypsrp's deserializer).
+
+    Raises:
+        ConfigurationError: for an unknown listing mode.
+    """
+    if listing not in LISTINGS:
+        raise ConfigurationError(f"unknown device listing {listing!r}; use one of {', '.join(LISTINGS)}")
     device_filter = device_filter or DeviceFilter()
     for expression in device_filter_clauses(device_filter):
-        params: list[tuple[str, object]] = [("All", True), ("Property", list(_PROPERTIES))]
-        if expression:
-            params.append(("Filter", expression))
-        for item in mg.session.stream([Cmd("Get-MgBetaDeviceManagementManagedDevice", *params)]):
-            raw = sdk_to_graph(from_native(item))
-            if not isinstance(raw, dict) or "id" not in raw:
-                continue
+        raws = _pages(mg, expression) if listing == "pages" else _cmdlet_objects(mg, expression)
+        for raw in raws:
             device = to_device(raw)
             if device_matches(device, device_filter):
                 yield device
+
+
+def _pages(mg: MgClient, expression: str) -> Iterator[dict[str, object]]:
+    query = {"$select": DEVICE_SELECT}
+    if expression:
+        query["$filter"] = expression
+    # The filter is quoted by device_filter_clauses and percent-encoded here; it travels in the -Uri parameter.
+    yield from mg.paginate(f"{_DEVICES_URI}?{urlencode(query, quote_via=quote)}")
+
+
+def _cmdlet_objects(mg: MgClient, expression: str) -> Iterator[dict[str, object]]:
+    params: list[tuple[str, object]] = [("All", True), ("Property", list(_PROPERTIES))]
+    if expression:
+        params.append(("Filter", expression))
+    for item in mg.session.stream([Cmd("Get-MgBetaDeviceManagementManagedDevice", *params)]):
+        raw = sdk_to_graph(from_native(item))
+        if isinstance(raw, dict) and "id" in raw:
+            yield raw
 
 
 class _ExecuteActionRefused(Exception):  # noqa: N818 - internal signal, never escapes this module

@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import Any
 
 from pinreset.auth._cloud import Cloud
-from pinreset.backends._ps_devices import list_devices, run_action
+from pinreset.backends._ps_devices import LISTINGS, list_devices, run_action
 from pinreset.backends._ps_graph import MgClient
 from pinreset.backends._ps_policies import PSPolicyOps
 from pinreset.backends._ps_session import Cmd, PSSession
@@ -100,6 +100,8 @@ class PowerShellBackend:
         min_module_version: the oldest Microsoft.Graph module version accepted.
         retry_policy: back-off after a 429.
         sleep: how to wait (tests).
+        device_listing: ``"pages"`` (``Invoke-MgGraphRequest`` page by page, the default) or ``"cmdlet"``
+            (``Get-MgBetaDeviceManagementManagedDevice -All``, streamed object by object; slower).
 
     Nothing is contacted until the first operation; the runspace pool stays open until :meth:`close`.
 
@@ -126,6 +128,7 @@ class PowerShellBackend:
         min_module_version: str = "2.0.0",
         retry_policy: RetryPolicy | None = None,
         sleep: Callable[[float], None] | None = None,
+        device_listing: str = "pages",
     ) -> None:
         if not isinstance(sign_in, CertificateSignIn | ManagedIdentitySignIn | SecretSignIn):
             raise ConfigurationError("sign_in must be a CertificateSignIn, ManagedIdentitySignIn or SecretSignIn")
@@ -139,6 +142,9 @@ class PowerShellBackend:
         self.sign_in = sign_in
         self.cloud = Cloud.parse(cloud)
         self.min_module_version = minimum
+        if device_listing not in LISTINGS:
+            raise ConfigurationError(f"device_listing must be one of {', '.join(LISTINGS)}")
+        self.device_listing = device_listing
         self.session = PSSession(self.host, connection)
         extra: dict[str, Any] = {} if sleep is None else {"sleep": sleep}
         self.mg = MgClient(self.session, retry_policy=retry_policy, **extra)
@@ -356,7 +362,7 @@ class PowerShellBackend:
     def list_managed_devices(self, device_filter: DeviceFilter | None = None) -> Iterator[ManagedDevice]:
         """Managed devices, streamed as the host writes them, filtered by Graph (values quoted)."""
         self._ensure()
-        return list_devices(self.mg, device_filter)
+        return list_devices(self.mg, device_filter, self.device_listing)
 
     def run_device_action(
         self, action: DeviceAction, device_ids: Sequence[str], *, strategy: str = "auto"

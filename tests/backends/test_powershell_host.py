@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
@@ -148,12 +149,30 @@ def test_hostile_values_reach_the_host_as_data(emu: Emulator) -> None:
         results = list(backend.run_device_action(DeviceAction.SYNC, [HOSTILE_ID]))
     quoted = "'" + HOSTILE_NAME.replace("'", "''") + "'"
     assert _calls(emu, "Get-MgGroup")[-1]["Filter"] == f"displayName eq {quoted}"
-    device_filter = _calls(emu, "Get-MgBetaDeviceManagementManagedDevice")[-1]["Filter"]
-    assert f"deviceName eq {quoted}" in device_filter
+    listing = next(c for c in reversed(_calls(emu, "Invoke-MgGraphRequest")) if "managedDevices" in str(c["Uri"]))
+    query = dict(parse_qsl(urlsplit(str(listing["Uri"])).query))
+    assert f"deviceName eq {quoted}" in query["$filter"]
     assert _calls(emu, "Get-MgBetaDeviceManagementDeviceConfiguration")[-1]["DeviceConfigurationId"] == HOSTILE_ID
     bulk = _calls(emu, "Invoke-MgBetaExecuteDeviceManagementManagedDeviceAction")[-1]
     assert list(bulk["DeviceIds"]) == [HOSTILE_ID]
     assert [(r.device_id, r.outcome) for r in results] == [(HOSTILE_ID, ActionOutcome.NOT_FOUND)]
+
+
+def test_both_device_listings_agree_and_quote_the_filter(emu: Emulator) -> None:
+    """Page-by-page and cmdlet listing yield the same devices; the cmdlet gets the quoted filter as -Filter."""
+    with _backend(emu) as pages, _backend(emu, device_listing="cmdlet") as cmdlet:
+        everything = DeviceFilter(operating_system=None)
+        assert [d.id for d in pages.list_managed_devices(everything)] == [
+            d.id for d in cmdlet.list_managed_devices(everything)
+        ]
+        named = next(iter(cmdlet.list_managed_devices()))
+        assert [d.id for d in cmdlet.list_managed_devices(DeviceFilter(device_names=(named.device_name,)))] == [
+            named.id
+        ]
+        assert list(cmdlet.list_managed_devices(DeviceFilter(device_names=(HOSTILE_NAME,)))) == []
+    sent = _calls(emu, "Get-MgBetaDeviceManagementManagedDevice")[-1]
+    assert "deviceName eq '" + HOSTILE_NAME.replace("'", "''") + "'" in sent["Filter"]
+    assert "azureADDeviceId" in list(sent["Property"])
 
 
 def test_pipelines_are_closed_and_pool_released(emu: Emulator) -> None:
@@ -175,8 +194,8 @@ def test_pipelines_are_closed_and_pool_released(emu: Emulator) -> None:
 
 
 def test_stream_survives_an_interleaved_call(emu: Emulator) -> None:
-    """Reading devices while another call runs still yields every device once."""
-    with _backend(emu) as backend:
+    """Reading devices object by object while another call runs still yields every device once."""
+    with _backend(emu, device_listing="cmdlet") as backend:
         expected = {d.id for d in backend.list_managed_devices(DeviceFilter(operating_system=None))}
         stream = backend.list_managed_devices(DeviceFilter(operating_system=None))
         first = next(stream)
@@ -187,7 +206,7 @@ def test_stream_survives_an_interleaved_call(emu: Emulator) -> None:
 
 def test_abandoned_stream_closes_its_pipeline(emu: Emulator) -> None:
     """A reader that stops early leaves no pipeline open."""
-    with _backend(emu) as backend:
+    with _backend(emu, device_listing="cmdlet") as backend:
         stream = backend.list_managed_devices(DeviceFilter(operating_system=None))
         next(stream)
         stream.close()
