@@ -76,6 +76,9 @@ def register(subparsers: Any) -> None:
         help="skip the signed-in users' own state (no scheduled task is created)",
     )
     parser.add_argument("--output", choices=("table", "json", "csv"), default="table", help="default: table")
+    parser.add_argument(
+        "--chart", metavar="FILE.png", help="also write a PNG chart of hosts by readiness and outcome"
+    )
     parser.set_defaults(handler=_run, parser=parser)
 
 
@@ -213,4 +216,8 @@ def _run(args: argparse.Namespace) -> int:
         readiness = ", ".join(f"{k} {v}" for k, v in summary["readiness"].items() if v)
         print(f"\n{summary['hosts']} hosts: {outcomes}; readiness: {readiness}")
         print("CanReset is each signed-in user's own, read in their session; device columns hold for every user.")
+    if args.chart:
+        from pinreset.reports._charts import save
+
+        save(report.plot(), args.chart)
     return ExitCode.OK if report.all_ready else ExitCode.NOT_READY
