@@ -120,6 +120,7 @@ if TYPE_CHECKING:  # pragma: no cover - type checkers see the lazy names as plai
         TenantInfo,
     )
     from pinreset.remote import DeviceCheck, FleetReport, Outcome, WinRMConnection, check_device, check_fleet
+    from pinreset.reports import DeviceReadinessReport, ReadinessHistory, read_dsregcmd_folder
 
 # Public name -> module that defines it. Kept in one table so that the lazy loader, ``__all__`` and
 # ``dir()`` cannot disagree.
@@ -171,6 +172,9 @@ _LAZY: dict[str, str] = {
     "WinRMConnection": "pinreset.remote",
     "check_device": "pinreset.remote",
     "check_fleet": "pinreset.remote",
+    "DeviceReadinessReport": "pinreset.reports",
+    "ReadinessHistory": "pinreset.reports",
+    "read_dsregcmd_folder": "pinreset.reports",
     "GraphBackend": "pinreset.backends.graph",
     "PowerShellBackend": "pinreset.backends.powershell",
     "CertificateSignIn": "pinreset.backends.powershell",
@@ -242,6 +246,7 @@ __all__ = [
     "DeviceDetailsSection",
     "DeviceFilter",
     "DevicePolicyStatus",
+    "DeviceReadinessReport",
     "DeviceStateSection",
     "DiagnosticDataSection",
     "DsregParseError",
@@ -283,6 +288,7 @@ __all__ = [
     "PowerShellError",
     "PreReqResult",
     "Readiness",
+    "ReadinessHistory",
     "RemoteError",
     "RemoveResult",
     "SecretSignIn",
@@ -312,6 +318,7 @@ __all__ = [
     "parse_dsregcmd",
     "parse_dsregcmd_bytes",
     "plan",
+    "read_dsregcmd_folder",
     "remove",
     "status",
     "sync_devices",
