@@ -236,17 +236,28 @@ def test_hostile_host_names_never_connect(lab: Any) -> None:
 
 
 def test_winrs_output_is_decoded_in_the_hosts_code_page(lab: Any) -> None:
-    """Plain WinRS dsregcmd output decodes with the shell's code page and parses as dsregcmd."""
+    """WinRS bytes come in the host's OEM code page: decoding them as cp437 garbles what winrs_run gets right."""
+    from pypsrp.client import Client
     from pypsrp.wsman import WSMan
 
     from pinreset.remote._probes import parse_dsreg
     from pinreset.remote._session import winrs_run
 
     spec, host = lab.take()
-    connection: WinRMConnection = lab.connection()
-    with WSMan(**connection.wsman_kwargs(spec)) as wsman:
-        stdout, _, rc = winrs_run(wsman, "dsregcmd", ["/status"], codepage=65001)
+    connection: WinRMConnection = lab.connection(codepage=850)
+    host.codepage = 850  # a Western European host
+    original = lab.tenant.display_name
+    lab.tenant.display_name = "Bjørn & Søn A/S"
+    try:
+        with WSMan(**connection.wsman_kwargs(spec)) as wsman:
+            stdout, _, rc = winrs_run(wsman, "dsregcmd", ["/status"], codepage=connection.codepage)
+        with Client(**connection.wsman_kwargs(spec)) as client:
+            naive, _, _ = client.execute_cmd("dsregcmd /status")  # pypsrp's default: decode as cp437
+    finally:
+        lab.tenant.display_name = original
     assert rc == 0
+    assert "Bjørn & Søn A/S" in stdout
+    assert "Bjørn & Søn A/S" not in naive
     view = parse_dsreg(stdout)
     assert view.device_name is not None
     assert view.device_name.split(".")[0].lower() == host.device_name.lower()
