@@ -70,12 +70,3 @@ def test_tenant_commands_run_through_the_admin_host(admin_env: Emulator, capsys:
     assert any("CertificateThumbprint" in c for c in connects)
     assert any("ClientSecretCredential" in c for c in connects)
 
-
-def test_powershell_backend_needs_a_host(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    """Without --ps-host or PINRESET_PS_HOST the command fails with one clear line."""
-    monkeypatch.delenv("PINRESET_PS_HOST", raising=False)
-    rc = main(["status", "--backend", "powershell", "--no-devices"])
-    err = capsys.readouterr().err
-    assert rc != 0
-    assert "--ps-host" in err
-    assert "Traceback" not in err

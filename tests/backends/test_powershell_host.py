@@ -272,3 +272,29 @@ def test_closed_backend_refuses_further_calls(emu: Emulator) -> None:
     backend.close()
     with pytest.raises(PinresetError, match="closed"):
         backend.get_group("x")
+
+
+@pytest.mark.parametrize("strategy", ["batch", "per_device", "execute_action"])
+def test_every_action_strategy_answers_each_device_once(emu: Emulator, strategy: str) -> None:
+    """$batch through Invoke-MgGraphRequest, the per-device cmdlets and the bulk cmdlet: one result per id."""
+    with _backend(emu) as backend:
+        ids = [d.id for d in backend.list_managed_devices()][:5]
+        unknown = "00000000-0000-0000-0000-00000000abcd"
+        results = list(backend.run_device_action(DeviceAction.SYNC, [*ids, unknown, ids[0]], strategy=strategy))
+    assert sorted(r.device_id for r in results) == sorted([*ids, unknown])
+    outcome = {r.device_id: r.outcome for r in results}
+    assert outcome[unknown] is ActionOutcome.NOT_FOUND
+    assert all(outcome[i] is ActionOutcome.SUCCEEDED for i in ids)
+
+
+def test_non_terminating_errors_fail_the_call(emu: Emulator) -> None:
+    """A pipeline that completes but writes to the error stream is a failure (had_errors alone misses it)."""
+    from pinreset.backends._ps_session import Cmd
+    from pinreset.exceptions import PowerShellError
+
+    with _backend(emu) as backend:
+        with pytest.raises(PowerShellError) as raised:
+            backend.session.invoke([Cmd("Get-Content", ("Path", "C:\\no\\such\\file.txt"))])
+        assert raised.value.errors
+        assert "Get-Content" in str(raised.value)
+        assert _open_pipelines(emu) == 0
