@@ -6,6 +6,7 @@ import threading
 
 import attrs
 
+from pinreset.exceptions import ConfigurationError
 from pinreset.remote._connection import WinRMConnection
 from pinreset.remote._hosts import HostSpec, parse_host
 from pinreset.remote._interactive import run_as_interactive_user
@@ -35,7 +36,7 @@ from pinreset.remote.models import (
     UserState,
 )
 
-__all__ = ["DEFAULT_DEADLINE", "check_device"]
+__all__ = ["DEFAULT_DEADLINE", "check_device", "run_check"]
 
 #: Seconds one host may take, unless the caller says otherwise.
 DEFAULT_DEADLINE = 60.0
@@ -160,7 +161,6 @@ def check_device(
     connection: WinRMConnection,
     deadline: float = DEFAULT_DEADLINE,
     interactive: bool = True,
-    cancel: threading.Event | None = None,
     cleanup_grace: float = 5.0,
 ) -> DeviceCheck:
     """Check one Windows host over WinRM/PSRP.
@@ -174,16 +174,34 @@ def check_device(
         connection: transport, authentication and timeouts.
         deadline: seconds this host may take (clean-up of a created task may add up to ``cleanup_grace``).
         interactive: read each signed-in user's own state (set ``False`` for device scope only).
-        cancel: an event that stops the check at its next request (used by :func:`check_fleet`).
-        cleanup_grace: seconds allowed after the deadline or a cancellation to remove what the check created.
+        cleanup_grace: seconds allowed after the deadline to remove what the check created on the host.
 
     Returns:
         The host's :class:`DeviceCheck`, with exactly one outcome and the error text for failures.
 
     Raises:
-        ConfigurationError: when ``host`` is not a valid host entry (checked before any connection).
+        ConfigurationError: when ``host`` is not a valid host entry or ``deadline`` is not positive (checked
+            before any connection).
     """
+    if deadline <= 0:
+        raise ConfigurationError(f"deadline must be positive, got {deadline}")
     spec = host if isinstance(host, HostSpec) else parse_host(host)
+    return run_check(spec, connection, deadline, interactive, threading.Event(), cleanup_grace)
+
+
+def run_check(
+    spec: HostSpec,
+    connection: WinRMConnection,
+    deadline: float,
+    interactive: bool,
+    cancel: threading.Event,
+    cleanup_grace: float,
+) -> DeviceCheck:
+    """:func:`check_device` for the fleet: ``cancel`` stops the check at its next request.
+
+    Raises:
+        Cancelled: when ``cancel`` was set before the check finished (what it created is removed first).
+    """
     budget = Budget(deadline, cancel=cancel, cleanup_grace=cleanup_grace)
     gathered = _Gathered()
     error: str | None
@@ -205,4 +223,3 @@ def check_device(
         users=tuple(gathered.users),
         connecting_account=gathered.admin,
     )
-

@@ -13,7 +13,7 @@ from collections.abc import Generator, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from pinreset.exceptions import ConfigurationError
-from pinreset.remote._check import DEFAULT_DEADLINE, check_device
+from pinreset.remote._check import DEFAULT_DEADLINE, run_check
 from pinreset.remote._connection import WinRMConnection
 from pinreset.remote._hosts import HostSpec, parse_host
 from pinreset.remote._session import Cancelled, classify
@@ -35,14 +35,7 @@ def _run_one(
     if cancel.is_set():
         return None
     try:
-        return check_device(
-            spec,
-            connection=connection,
-            deadline=deadline,
-            interactive=interactive,
-            cancel=cancel,
-            cleanup_grace=cleanup_grace,
-        )
+        return run_check(spec, connection, deadline, interactive, cancel, cleanup_grace)
     except Cancelled:
         return None
     except Exception as exc:  # a bug for one host must not end the fleet: report it as that host's outcome
