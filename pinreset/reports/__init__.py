@@ -9,6 +9,7 @@ asked for. Column names are documented in ``docs/reports.md``.
 from __future__ import annotations
 
 from pinreset.reports._devices import (
+    COLLECTED_COLUMNS,
     DEVICE_COLUMNS,
     CollectedOutput,
     DeviceReadiness,
@@ -35,6 +36,7 @@ from pinreset.reports._tabular import (
 __all__ = [
     "APP_COLUMNS",
     "CHANGE_COLUMNS",
+    "COLLECTED_COLUMNS",
     "DEVICE_COLUMNS",
     "DEVICE_COUNT_COLUMNS",
     "HISTORY_COLUMNS",

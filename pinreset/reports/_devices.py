@@ -24,7 +24,15 @@ if TYPE_CHECKING:
     from pinreset.dsreg import DsregStatus
     from pinreset.models import PolicyRef
 
-__all__ = ["DEVICE_COLUMNS", "CollectedOutput", "DeviceReadiness", "DeviceReadinessReport", "read_dsregcmd_folder"]
+__all__ = [
+    "COLLECTED_COLUMNS",
+    "DEVICE_COLUMNS",
+    "CollectedOutput",
+    "DeviceReadiness",
+    "DeviceReadinessReport",
+    "read_dsregcmd_folder",
+    "statuses_by_device",
+]
 
 #: ``DeviceReadinessReport.to_records()``: one row per managed Windows device. Only ever appended to.
 DEVICE_COLUMNS: tuple[str, ...] = (
@@ -248,6 +256,30 @@ class CollectedOutput:
     device_name: str
     status: DsregStatus | None = None
     error: str | None = None
+
+    def to_record(self) -> dict[str, Any]:
+        """One flat row with the keys of :data:`COLLECTED_COLUMNS`."""
+        from pinreset.dsreg import assess
+
+        status = self.status
+        user = status.user_state if status is not None else None
+        readiness = assess(status) if status is not None else None
+        return {
+            "file": self.path.name,
+            "device_name": self.device_name,
+            "join_type": status.join_type.value if status is not None else None,
+            "ngc_set": user.ngc_set if user is not None else None,
+            "can_reset": user.can_reset.value if user is not None and user.can_reset is not None else None,
+            "verdict": readiness.verdict.value if readiness is not None else None,
+            "reason": readiness.reasons[0] if readiness is not None and readiness.reasons else None,
+            "error": self.error,
+        }
+
+
+#: ``CollectedOutput.to_record()``: one row per collected dsregcmd file. Only ever appended to.
+COLLECTED_COLUMNS: tuple[str, ...] = (
+    "file", "device_name", "join_type", "ngc_set", "can_reset", "verdict", "reason", "error",
+)
 
 
 def read_dsregcmd_folder(folder: str | Path, pattern: str = "*.txt") -> list[CollectedOutput]:
