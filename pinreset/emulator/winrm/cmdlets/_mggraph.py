@@ -190,12 +190,14 @@ def call(
     pairs.extend((query or {}).items())
     raw_query = split.query if not query else "&".join(filter(None, [split.query, urlencode(query, quote_via=quote)]))
     graph_host = urlsplit(conn.graph_root).netloc
+    ps_version = getattr(inv.host, "ps_version", "7.4.6")
+    sdk_version = getattr(inv.host, "modules", {}).get("Microsoft.Graph.Authentication", "2.25.0")
     sent = {
         "host": graph_host,
         "x-emulator-scheme": "https",
         "authorization": f"Bearer {_token(inv, conn)}",
-        "user-agent": "Mozilla/5.0 (Windows NT 10.0; Microsoft Windows 10.0.20348; en-US) PowerShell/7.4.6",
-        "sdkversion": "graph-powershell/2.25.0",
+        "user-agent": f"Mozilla/5.0 (Windows NT 10.0; Microsoft Windows 10.0.20348; en-US) PowerShell/{ps_version}",
+        "sdkversion": f"graph-powershell/{sdk_version}",
     }
     if raw_body is None and body is not None:
         raw_body = json.dumps(body).encode()
