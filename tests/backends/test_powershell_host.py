@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterator
 from typing import Any
@@ -298,3 +299,11 @@ def test_non_terminating_errors_fail_the_call(emu: Emulator) -> None:
         assert raised.value.errors
         assert "Get-Content" in str(raised.value)
         assert _open_pipelines(emu) == 0
+
+
+def test_national_cloud_is_passed_as_environment(emu: Emulator) -> None:
+    """cloud=us_gov signs in with Connect-MgGraph -Environment USGov."""
+    # The emulated tenant lives in the global cloud; only the parameter matters here.
+    with _backend(emu, cloud="us_gov") as backend, contextlib.suppress(PinresetError):
+        backend.tenant_info()
+    assert _calls(emu, "Connect-MgGraph")[-1]["Environment"] == "USGov"
