@@ -34,6 +34,11 @@ from pinreset.remote.models import Outcome
 __all__ = ["Budget", "Cancelled", "CheckFailure", "Cmd", "HostSession", "classify", "winrs_run"]
 
 
+# Cmdlets that write nothing to the output stream (without -PassThru): their statements need no ConvertTo-Json,
+# which saves serialising a command per statement (pypsrp's CLIXML serialiser is the client's main CPU cost).
+_SILENT = frozenset({"Start-ScheduledTask", "Unregister-ScheduledTask", "Remove-Item"})
+
+
 class Cancelled(Exception):  # noqa: N818 - a control-flow signal, not an error report
     """The fleet check was cancelled; the host's check stops at the next request."""
 
@@ -263,7 +268,8 @@ class HostSession:
         ps = PowerShell(self.pool)
         for statement in statements:
             self._add(ps, statement)
-            ps.add_cmdlet("ConvertTo-Json").add_parameter("Depth", 4).add_parameter("Compress", True)
+            if statement[-1].name not in _SILENT:
+                ps.add_cmdlet("ConvertTo-Json").add_parameter("Depth", 4).add_parameter("Compress", True)
             ps.add_statement()
         label = "; ".join(" | ".join(c.name for c in statement) for statement in statements)
         output = self._invoke(ps, label, ignore_errors)
