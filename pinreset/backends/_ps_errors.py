@@ -46,6 +46,17 @@ _RETRY_AFTER = re.compile(r"^\s*Retry-After\s*:\s*([0-9.]+)", re.IGNORECASE | re
 _AADSTS = re.compile(r"\b(AADSTS\d+)\b")
 _NOT_CONNECTED = ("authentication needed", "connect-mggraph")
 _BY_STATUS: dict[int, type[GraphError]] = {403: PermissionDeniedError, 404: NotFoundError, 409: ConflictError}
+#: FullyQualifiedErrorIds of PowerShell's own refusals (binding, a missing command): never a sign-in failure.
+_ENGINE_ERRORS = frozenset({
+    "CommandNotFoundException",
+    "NamedParameterNotFound",
+    "CannotConvertArgument",
+    "CannotConvertArgumentNoMessage",
+    "ParameterArgumentValidationError",
+    "MissingMandatoryParameter",
+    "AmbiguousParameterSet",
+    "PositionalParameterNotFound",
+})
 
 
 @attrs.frozen
@@ -113,7 +124,8 @@ def error_from_records(
     Args:
         records: the error records, in order (at least one; an empty list means "failed, no record").
         command: the cmdlet (for messages), e.g. ``Get-MgGroup``.
-        sign_in: the pipeline was ``Connect-MgGraph``: any failure is an :class:`AuthenticationError`.
+        sign_in: the pipeline was ``Connect-MgGraph``: any failure but PowerShell's own refusal of a parameter
+            or command is an :class:`AuthenticationError`.
         method: the HTTP method for ``Invoke-MgGraphRequest`` (for messages).
         uri: the Graph URI for ``Invoke-MgGraphRequest`` (for messages).
 
@@ -127,7 +139,8 @@ def error_from_records(
     first = records[0] if records else ErrorRecord(texts[0])
     failure = parse_graph_failure(first)
     lowered = first.message.lower()
-    if sign_in or all(k in lowered for k in _NOT_CONNECTED):
+    engine = first.fq_error.split(",", 1)[0] in _ENGINE_ERRORS
+    if (sign_in and not engine) or all(k in lowered for k in _NOT_CONNECTED):
         code = _AADSTS.search(first.message)
         what = "Connect-MgGraph failed" if sign_in else "not signed in to Microsoft Graph on the admin host"
         return AuthenticationError(
@@ -153,6 +166,6 @@ def error_from_records(
             client_request_id=failure.client_request_id, method=method if uri else None, url=uri, backend=BACKEND,
         )
     detail = "; ".join(_first_line(t) for t in texts)
-    if first.fq_error.split(",", 1)[0] == "CommandNotFoundException":
+    if first.fq_error.split(",", 1)[0] == "CommandNotFoundException":  # the module is installed but not loaded
         detail += " (is the Microsoft.Graph module imported on the admin host?)"
     return PowerShellError(f"{command} failed on the admin host: {detail}", errors=texts, backend=BACKEND)

@@ -70,7 +70,7 @@ def _open_pipelines(emulator: Emulator) -> int:
     return sum(len(getattr(shell, "_pipes", {})) for shell in list(admin.host.shells.values()))
 
 
-@pytest.mark.parametrize("method", ["certificate", "identity", "secret"])
+@pytest.mark.parametrize("method", ["certificate", "identity", "identity-client-id", "secret"])
 def test_each_sign_in_method_reaches_graph(emu: Emulator, method: str) -> None:
     """Certificate, managed identity and secret sign-ins each read the tenant; -Environment is sent."""
     admin = emu.admin_host
@@ -79,6 +79,7 @@ def test_each_sign_in_method_reaches_graph(emu: Emulator, method: str) -> None:
         "certificate": CertificateSignIn(tenant_id=emu.tenant_id, client_id=admin.certificate_client_id,
                                          thumbprint=admin.certificate_thumbprint),
         "identity": ManagedIdentitySignIn(),
+        "identity-client-id": ManagedIdentitySignIn(client_id=admin.managed_identity_client_id),
         "secret": SecretSignIn(tenant_id=emu.tenant_id, client_id=emu.client_id, secret=emu.client_secret),
     }[method]
     with _backend(emu, sign_in) as backend:
@@ -86,8 +87,9 @@ def test_each_sign_in_method_reaches_graph(emu: Emulator, method: str) -> None:
         assert set(backend.modules) >= {"Microsoft.Graph.Authentication", "Microsoft.Graph.Beta.DeviceManagement"}
     connect = _calls(emu, "Connect-MgGraph")[-1]
     assert connect["Environment"] == "Global"
-    if method == "identity":
+    if method.startswith("identity"):
         assert connect["Identity"] is True
+        assert connect.get("ClientId") == (admin.managed_identity_client_id if method != "identity" else None)
     if method == "secret":
         # The secret arrived inside a PSCredential (a SecureString), not as a plain string parameter.
         assert "ClientSecretCredential" in connect

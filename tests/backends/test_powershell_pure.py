@@ -178,6 +178,13 @@ def test_not_connected_and_sign_in_failures_are_authentication_errors() -> None:
     assert refused.error_code == "AADSTS7000215"
     unauthorized = error_from_records([_sdk_error("401 (Unauthorized)", "InvalidAuthenticationToken")], command="x")
     assert isinstance(unauthorized, AuthenticationError)
+    binding = error_from_records(
+        [ErrorRecord("Cannot validate argument on parameter 'Environment'.",
+                     "ParameterArgumentValidationError,Microsoft.Graph.PowerShell.Authentication.Cmdlets.ConnectMgGraph")],
+        command="Connect-MgGraph", sign_in=True,
+    )
+    assert type(binding) is PowerShellError
+    assert isinstance(unauthorized, AuthenticationError)
 
 
 def test_other_errors_are_powershell_errors() -> None:
