@@ -17,27 +17,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote, urlencode
 
+from pinreset.backends._actions import SendChunk, distinct_ids, execute_or_batch, run_batch_actions
 from pinreset.backends._ps_graph import MgClient
 from pinreset.backends._ps_session import Cmd
 from pinreset.backends._ps_shapes import from_native, sdk_to_graph
-from pinreset.backends._views import (
-    DEVICE_SELECT,
-    EXECUTE_ACTION_CHUNK,
-    action_result,
-    device_filter_clauses,
-    device_matches,
-    read_bulk_result,
-    to_device,
-)
+from pinreset.backends._views import DEVICE_SELECT, action_result, device_filter_clauses, device_matches, to_device
 from pinreset.exceptions import (
     AuthenticationError,
     BackendError,
     ConfigurationError,
     DeadlineExceededError,
-    GraphError,
     NotFoundError,
     PermissionDeniedError,
 )
@@ -102,60 +94,17 @@ def _cmdlet_objects(mg: MgClient, expression: str) -> Iterator[dict[str, object]
             yield raw
 
 
-class _ExecuteActionRefused(Exception):  # noqa: N818 - internal signal, never escapes this module
-    """The bulk action itself is not available; the caller falls back to $batch."""
+def _send(mg: MgClient, action: DeviceAction) -> SendChunk:
+    def send(chunk: list[str]) -> Any:
+        # 429s are waited out and repeated by MgClient (a throttled call was not carried out); any other
+        # failure of a restart is reported, never re-sent.
+        answer = mg.objects(
+            Cmd("Invoke-MgBetaExecuteDeviceManagementManagedDeviceAction", ("ActionName", action.value),
+                ("DeviceIds", chunk))
+        )
+        return answer[0] if answer else {}
 
-
-def _execute_action(mg: MgClient, action: DeviceAction, ids: Sequence[str]) -> Iterator[DeviceActionResult]:
-    for start in range(0, len(ids), EXECUTE_ACTION_CHUNK):
-        chunk = list(ids[start : start + EXECUTE_ACTION_CHUNK])
-        try:
-            # 429s are waited out and repeated by MgClient (a throttled call was not carried out); any other
-            # failure of a restart is reported, never re-sent.
-            answer = mg.objects(
-                Cmd(
-                    "Invoke-MgBetaExecuteDeviceManagementManagedDeviceAction",
-                    ("ActionName", action.value),
-                    ("DeviceIds", chunk),
-                )
-            )
-        except (AuthenticationError, PermissionDeniedError, DeadlineExceededError):
-            raise
-        except GraphError as exc:
-            if start == 0 and exc.status_code in (400, 404, 405, 501):
-                raise _ExecuteActionRefused(str(exc)) from exc
-            yield from (action_result(i, action, ActionOutcome.FAILED, str(exc)) for i in chunk)
-            continue
-        except BackendError as exc:
-            yield from (action_result(i, action, ActionOutcome.FAILED, str(exc)) for i in chunk)
-            continue
-        yield from read_bulk_result(answer[0] if answer else {}, chunk, action)
-
-
-def _batch(mg: MgClient, action: DeviceAction, ids: Sequence[str]) -> Iterator[DeviceActionResult]:
-    from pinreset.graph import BatchRequest, run_batch
-
-    window = 500
-    for start in range(0, len(ids), window):
-        chunk = ids[start : start + window]
-        requests = [
-            BatchRequest(
-                id=str(n),
-                method="POST",
-                url=f"/deviceManagement/managedDevices/{quote(device_id, safe='')}/{action.value}",
-                idempotent=action is DeviceAction.SYNC,
-            )
-            for n, device_id in enumerate(chunk)
-        ]
-        # MgClient offers what run_batch uses of a GraphClient (post_batch, retry policy, sleep).
-        results = run_batch(cast("GraphClient", mg), requests, version="v1.0")
-        for device_id, result in zip(chunk, results, strict=True):
-            if result.ok:
-                yield action_result(device_id, action, ActionOutcome.SUCCEEDED)
-            elif result.status == 404:
-                yield action_result(device_id, action, ActionOutcome.NOT_FOUND, str(result.error()))
-            else:
-                yield action_result(device_id, action, ActionOutcome.FAILED, str(result.error()))
+    return send
 
 
 def _per_device(mg: MgClient, action: DeviceAction, ids: Sequence[str]) -> Iterator[DeviceActionResult]:
@@ -181,26 +130,18 @@ def run_action(
         ConfigurationError: for an unknown strategy or action.
         AuthenticationError, PermissionDeniedError: when the sign-in cannot run device actions at all.
     """
-    if strategy not in STRATEGIES:
-        raise ConfigurationError(f"unknown device action strategy {strategy!r}; use one of {', '.join(STRATEGIES)}")
-    if not isinstance(action, DeviceAction):
-        raise ConfigurationError(f"unknown device action {action!r}")
-    ids = list(dict.fromkeys(str(i) for i in device_ids))
+    ids = distinct_ids(action, device_ids, strategy, STRATEGIES)
     if not ids:
         return
+    # MgClient offers what run_batch uses of a GraphClient (post_batch, retry policy, sleep).
+    client = cast("GraphClient", mg)
     if strategy == "batch":
-        yield from _batch(mg, action, ids)
+        yield from run_batch_actions(client, action, ids)
         return
     if strategy == "per_device":
         yield from _per_device(mg, action, ids)
         return
-    produced = 0
-    try:
-        for result in _execute_action(mg, action, ids):
-            produced += 1
-            yield result
-    except _ExecuteActionRefused as exc:
-        if strategy == "execute_action":
-            raise BackendError(f"the bulk device action was refused: {exc}", backend="powershell") from exc.__cause__
-        log.info("bulk device action refused (%s); sending per-device requests in $batch", exc)
-        yield from _batch(mg, action, ids[produced:])
+    yield from execute_or_batch(
+        _send(mg, action), client, action, ids,
+        fallback=strategy == "auto", label="the bulk device action", backend="powershell", log=log,
+    )
