@@ -262,7 +262,7 @@ class DeviceCheck:
 
     @property
     def readiness(self) -> Readiness:
-        """``READY`` when the policy is in force and every signed-in user's own ``CanReset`` allows it.
+        """``READY`` when every signed-in user's own ``CanReset`` allows it and no policy in force turns it off.
 
         ``NOT_READY`` when the effective policy is off or a user's own ``CanReset`` is destructive only;
         ``UNKNOWN`` when the check did not finish or no user state could be read.
@@ -274,7 +274,9 @@ class DeviceCheck:
         states = [u.dsreg.non_destructive for u in self.users if u.dsreg is not None]
         if any(s is False for s in states):
             return Readiness.NOT_READY
-        if states and all(s is True for s in states) and self.device.policy.enabled:
+        # The users' own CanReset is the proof; a policy value that was not found (the MDM registry location is
+        # not documented by Microsoft) does not veto it, an explicit "off" does (handled above).
+        if states and all(s is True for s in states):
             return Readiness.READY
         return Readiness.UNKNOWN
 

@@ -51,6 +51,8 @@ def test_readiness_uses_the_users_own_can_reset_never_the_admins() -> None:
     off = EffectivePolicy(enabled=False, source=PolicySource.GPO)
     assert _check("d", "DestructiveAndNonDestructive", policy=off).readiness is Readiness.NOT_READY
     assert DeviceCheck(host="e", outcome=Outcome.TIMEOUT, error="t").readiness is Readiness.UNKNOWN
+    not_found = EffectivePolicy(enabled=None, source=PolicySource.NOT_CONFIGURED)
+    assert _check("f", "DestructiveAndNonDestructive", policy=not_found).readiness is Readiness.READY
 
 
 def test_record_labels_whose_state_each_column_is() -> None:
