@@ -81,3 +81,28 @@ def test_report_counts_a_mixed_fleet(lab: Any) -> None:
     assert report.by_outcome[Outcome.NO_INTERACTIVE_USER] == 1
     assert sum(report.by_readiness.values()) == 3
     assert not report.all_ready
+
+
+def test_keyboard_interrupt_while_collecting_cleans_up(lab: Any) -> None:
+    """Ctrl+C while a report is being collected stops the fleet, removes its tasks and joins its workers."""
+    quick_spec, _ = lab.take()
+    slow = [lab.take() for _ in range(2)]
+    for _, host in slow:
+        host.task_polls = 1_000_000
+
+    def interrupt(_: Any) -> None:
+        limit = time.monotonic() + 10
+        while not all(host.tasks for _, host in slow) and time.monotonic() < limit:
+            time.sleep(0.05)
+        raise KeyboardInterrupt
+
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        FleetReport.collect(
+            check_fleet([quick_spec, *(spec for spec, _ in slow)], connection=lab.connection(), deadline=60),
+            on_result=interrupt,
+        )
+    assert time.monotonic() - started < 15
+    for _, host in slow:
+        assert host.tasks == {}
+    assert _pool_threads() == []
