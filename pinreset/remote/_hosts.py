@@ -149,28 +149,30 @@ def hosts_from_file(path: str | Path) -> list[HostSpec]:
 def hosts_from_csv(path: str | Path) -> list[HostSpec]:
     """Hosts from a CSV file with a header row.
 
-    The host is taken from column ``host`` (which may carry ``:port``), else from ``address`` or
-    ``device_name``; an optional ``port`` column sets the port.
+    The host is the first non-empty of the columns ``host`` (which may carry ``:port``), ``address`` and
+    ``device_name``; an optional ``port`` column sets the port. Rows with none of them are skipped.
 
     Raises:
         ConfigurationError: when the file cannot be read, has none of those columns, or a row is invalid.
     """
     reader = csv.DictReader(_read_text(path).splitlines())
     columns = {c.strip().lower(): c for c in reader.fieldnames or ()}
-    name_column = next((columns[c] for c in ("host", "address", "device_name") if c in columns), None)
-    if name_column is None:
+    name_columns = [columns[c] for c in ("host", "address", "device_name") if c in columns]
+    if not name_columns:
         raise ConfigurationError(f"{path}: needs a 'host', 'address' or 'device_name' column")
     port_column = columns.get("port")
     result: list[HostSpec] = []
     seen: set[HostSpec] = set()
     for number, row in enumerate(reader, start=2):
-        name = (row.get(name_column) or "").strip()
+        # The first non-empty of host, address, device_name: a row without an address falls back to its name.
+        name = next((value.strip() for c in name_columns if (value := row.get(c) or "").strip()), "")
         if not name:
             continue
         port = (row.get(port_column) or "").strip() if port_column else ""
-        entry = f"[{name}]:{port}" if port and ":" in name and not name.startswith("[") else name
-        if port and entry == name:
-            entry = f"{name}:{port}"
+        # A bare IPv6 address in its own column is unambiguous; bracket it so a port can follow.
+        entry = f"[{name}]" if name.count(":") >= 2 and not name.startswith("[") else name
+        if port:
+            entry = f"{entry}:{port}"
         try:
             spec = parse_host(entry)
         except ConfigurationError as exc:

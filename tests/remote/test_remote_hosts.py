@@ -89,8 +89,15 @@ def test_missing_hosts_file_is_a_configuration_error(tmp_path: Path) -> None:
 def test_hosts_csv_with_address_and_port_columns(tmp_path: Path) -> None:
     """CSV rows give address (or device_name) and port; IPv6 addresses get brackets."""
     path = tmp_path / "hosts.csv"
-    path.write_text("device_name,address,port\nPC-01,127.0.0.2,5986\nPC-02,::1,5987\nPC-03,,\n", encoding="utf-8")
-    assert hosts_from_csv(path) == [HostSpec("127.0.0.2", 5986), HostSpec("::1", 5987)]
+    path.write_text(
+        "device_name,address,port\nPC-01,127.0.0.2,5986\nPC-02,::1,5987\nPC-03,,\nPC-04,fe80::2,\n", encoding="utf-8"
+    )
+    assert hosts_from_csv(path) == [
+        HostSpec("127.0.0.2", 5986),
+        HostSpec("::1", 5987),
+        HostSpec("PC-03"),
+        HostSpec("fe80::2"),
+    ]
     by_name = tmp_path / "names.csv"
     by_name.write_text("device_name\nPC-01\nPC-02\n", encoding="utf-8")
     assert hosts_from_csv(by_name) == [HostSpec("PC-01"), HostSpec("PC-02")]
