@@ -13,12 +13,14 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import quote
 
-from pinreset._converter import structure
+from pinreset._converter import structure, unstructure
 from pinreset.auth import Cloud, DefaultCredential, TokenCredential
 from pinreset.backends._graph_devices import list_devices, run_action
 from pinreset.backends._graph_policies import PolicyOps
+from pinreset.backends._lookups import find_groups_by_name, find_sps_by_app_id
+from pinreset.backends._views import to_tenant
 from pinreset.exceptions import ConfigurationError, GraphError, NotFoundError, ParseError
-from pinreset.graph import GraphClient, odata_any_eq, odata_eq
+from pinreset.graph import GraphClient
 from pinreset.models import (
     AssignmentTarget,
     DeviceAction,
@@ -37,7 +39,6 @@ from pinreset.models import (
 __all__ = ["GraphBackend"]
 
 _SP_SELECT = "id,appId,displayName,accountEnabled,appOwnerOrganizationId"
-_SP_CHUNK = 10  # appIds per `or` filter: well under Graph's limit on clauses in one filter
 _CLIENT_OPTIONS = frozenset(
     {
         "timeout",
@@ -155,39 +156,23 @@ class GraphBackend:
         orgs = body.get("value") if isinstance(body, Mapping) else None
         if not orgs or not isinstance(orgs[0], Mapping) or "id" not in orgs[0]:
             raise ParseError("GET /v1.0/organization returned no organization")
-        org = orgs[0]
-        domains = [d for d in org.get("verifiedDomains") or [] if isinstance(d, Mapping) and d.get("name")]
-        federated = self._federated_domains(domains)
-        default = next((str(d["name"]) for d in domains if d.get("isDefault")), None)
-        self._tenant = TenantInfo(
-            id=str(org["id"]),
-            display_name=org.get("displayName"),
-            verified_domains=tuple(str(d["name"]) for d in domains),
-            default_domain=default,
-            federated_domains=federated,
-        )
-        return self._tenant
-
-    def _federated_domains(self, verified: list[Mapping[str, Any]]) -> tuple[str, ...]:
         try:
-            items = list(self.client.paginate("/v1.0/domains", params={"$select": "id,authenticationType"}))
+            domains: list[dict[str, Any]] | None = list(
+                self.client.paginate("/v1.0/domains", params={"$select": "id,authenticationType"})
+            )
         except GraphError as exc:
             if exc.status_code not in (400, 403, 404):
                 raise
-            # Domain.Read.All missing (or no /domains): a verified domain's type says Managed or Federated too.
-            return tuple(str(d["name"]) for d in verified if str(d.get("type") or "").lower() == "federated")
-        return tuple(str(d["id"]) for d in items if str(d.get("authenticationType") or "").lower() == "federated")
+            domains = None  # Domain.Read.All missing (or no /domains): the verified domains' type says it too
+        self._tenant = to_tenant(orgs[0], domains)
+        return self._tenant
 
     def _find_sps(self, app_ids: Sequence[str]) -> dict[str, ServicePrincipal]:
-        found: dict[str, ServicePrincipal] = {}
-        for start in range(0, len(app_ids), _SP_CHUNK):
-            chunk = app_ids[start : start + _SP_CHUNK]
-            params = {"$filter": odata_any_eq("appId", chunk), "$select": _SP_SELECT}
-            for raw in self.client.paginate("/v1.0/servicePrincipals", params=params):
-                sp = structure(raw, ServicePrincipal)
-                if sp.app_id in chunk:
-                    found.setdefault(sp.app_id, sp)
-        return found
+        def query(expression: str) -> Iterator[dict[str, Any]]:
+            params = {"$filter": expression, "$select": _SP_SELECT}
+            return self.client.paginate("/v1.0/servicePrincipals", params=params)
+
+        return find_sps_by_app_id(app_ids, query)
 
     def find_service_principals(self, app_ids: Sequence[str]) -> dict[str, ServicePrincipal]:
         """Service principals by application id; absent ids are missing from the result."""
@@ -198,9 +183,7 @@ class GraphBackend:
 
         def lookup() -> Mapping[str, Any] | None:
             sp = self._find_sps([app_id]).get(app_id)
-            return None if sp is None else {"id": sp.id, "appId": sp.app_id, "displayName": sp.display_name,
-                                              "accountEnabled": sp.account_enabled,
-                                              "appOwnerOrganizationId": sp.app_owner_organization_id}
+            return None if sp is None else unstructure(sp)
 
         existing = lookup()
         if existing is None:
@@ -223,17 +206,11 @@ class GraphBackend:
         Raises:
             ConfigurationError: when two groups share one of the names (assigning to either would be a guess).
         """
-        found: dict[str, Group] = {}
-        for name in dict.fromkeys(names):
-            params = {"$filter": odata_eq("displayName", name), "$select": "id,displayName"}
-            groups = [structure(raw, Group) for raw in self.client.paginate("/v1.0/groups", params=params)]
-            exact = [g for g in groups if g.display_name == name]
-            if len(exact) > 1:
-                ids = ", ".join(g.id for g in exact)
-                raise ConfigurationError(f"several groups are named {name!r} ({ids}); use a group id instead")
-            if exact:
-                found[name] = exact[0]
-        return found
+
+        def query(expression: str) -> Iterator[dict[str, Any]]:
+            return self.client.paginate("/v1.0/groups", params={"$filter": expression, "$select": "id,displayName"})
+
+        return find_groups_by_name(names, query)
 
     def get_group(self, group_id: str) -> Group:
         """One group by id (``NotFoundError`` when absent)."""

@@ -16,7 +16,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
+from pinreset._converter import structure
 from pinreset.auth._cloud import Cloud
+from pinreset.backends._lookups import find_groups_by_name, find_sps_by_app_id
 from pinreset.backends._ps_devices import LISTINGS, list_devices, run_action
 from pinreset.backends._ps_graph import MgClient
 from pinreset.backends._ps_policies import PSPolicyOps
@@ -40,7 +42,6 @@ from pinreset.exceptions import (
     ParseError,
     TransportError,
 )
-from pinreset.graph._odata import odata_any_eq, odata_eq
 from pinreset.graph._retry import RetryPolicy
 from pinreset.models import (
     AssignmentTarget,
@@ -77,14 +78,7 @@ REQUIRED_MODULES = (
     "Microsoft.Graph.Beta.DeviceManagement",
     "Microsoft.Graph.Beta.DeviceManagement.Actions",
 )
-_SP_CHUNK = 10  # appIds per `or` filter, as in the Graph backend
 _USER_TYPE = "#microsoft.graph.user"
-
-
-def _structure(raw: Any, cls: type[Any]) -> Any:
-    from pinreset._converter import structure
-
-    return structure(raw, cls)
 
 
 class PowerShellBackend:
@@ -246,15 +240,10 @@ class PowerShellBackend:
 
     def _find_sps(self, app_ids: Sequence[str]) -> dict[str, ServicePrincipal]:
         self._ensure()
-        found: dict[str, ServicePrincipal] = {}
-        for start in range(0, len(app_ids), _SP_CHUNK):
-            chunk = app_ids[start : start + _SP_CHUNK]
-            cmd = Cmd("Get-MgServicePrincipal", ("Filter", odata_any_eq("appId", chunk)), ("All", True))
-            for raw in self.mg.objects(cmd):
-                sp = _structure(raw, ServicePrincipal)
-                if sp.app_id in chunk:
-                    found.setdefault(sp.app_id, sp)
-        return found
+        return find_sps_by_app_id(
+            app_ids,
+            lambda expression: self.mg.objects(Cmd("Get-MgServicePrincipal", ("Filter", expression), ("All", True))),
+        )
 
     def find_service_principals(self, app_ids: Sequence[str]) -> dict[str, ServicePrincipal]:
         """Service principals by application id (``Get-MgServicePrincipal -Filter``); absent ids are missing."""
@@ -278,8 +267,7 @@ class PowerShellBackend:
             if again is None:
                 raise
             return again
-        sp: ServicePrincipal = _structure(created, ServicePrincipal)
-        return sp
+        return structure(created, ServicePrincipal)
 
     # -- groups ---------------------------------------------------------------------------------------------------
 
@@ -290,23 +278,14 @@ class PowerShellBackend:
             ConfigurationError: when two groups share one of the names.
         """
         self._ensure()
-        found: dict[str, Group] = {}
-        for name in dict.fromkeys(names):
-            cmd = Cmd("Get-MgGroup", ("Filter", odata_eq("displayName", name)), ("All", True))
-            groups = [_structure(raw, Group) for raw in self.mg.objects(cmd)]
-            exact = [g for g in groups if g.display_name == name]
-            if len(exact) > 1:
-                ids = ", ".join(g.id for g in exact)
-                raise ConfigurationError(f"several groups are named {name!r} ({ids}); use a group id instead")
-            if exact:
-                found[name] = exact[0]
-        return found
+        return find_groups_by_name(
+            names, lambda expression: self.mg.objects(Cmd("Get-MgGroup", ("Filter", expression), ("All", True)))
+        )
 
     def get_group(self, group_id: str) -> Group:
         """``Get-MgGroup -GroupId`` (``NotFoundError`` when absent)."""
         self._ensure()
-        group: Group = _structure(self.mg.first(Cmd("Get-MgGroup", ("GroupId", group_id))), Group)
-        return group
+        return structure(self.mg.first(Cmd("Get-MgGroup", ("GroupId", group_id))), Group)
 
     def list_group_member_ids(self, group_id: str) -> Iterator[str]:
         """User object ids of the group's members, nested groups included (``Get-MgGroupTransitiveMember``)."""
