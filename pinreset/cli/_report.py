@@ -45,7 +45,9 @@ def register(subparsers: Any) -> None:
         "--demo", action="store_true",
         help="report on an in-process emulated tenant after applying the policy, syncing and restarting",
     )
-    source.add_argument("--fleet-json", metavar="FILE", help="report on `pinreset verify --output json` output")
+    source.add_argument(
+        "--fleet-json", metavar="FILE", help="report on `pinreset verify --output json` output (- for stdin)"
+    )
     parser.add_argument("--devices", type=int, default=25, metavar="N", help="with --demo: simulated devices")
     parser.add_argument("--seed", type=int, default=1, metavar="S", help="with --demo: tenant seed")
     parser.add_argument(
@@ -120,9 +122,9 @@ def _env_tenant_page(args: argparse.Namespace) -> tuple[str, int]:
 def _fleet_page(args: argparse.Namespace) -> tuple[str, int]:
     from pinreset.reports import fleet_html_report
 
-    path = Path(args.fleet_json)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = sys.stdin.read() if args.fleet_json == "-" else Path(args.fleet_json).read_text(encoding="utf-8")
+        data = json.loads(text)
     except OSError as exc:
         raise ConfigurationError(f"cannot read {args.fleet_json!r}: {exc.strerror or exc}") from exc
     except ValueError as exc:

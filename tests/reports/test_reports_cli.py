@@ -77,6 +77,11 @@ def test_verify_chart_then_fleet_report_with_history(served: Any, tmp_path: Path
     for _ in range(2):
         assert main(["report", "--fleet-json", str(fleet), "--history", str(history), "--html", str(out)]) == 0
     assert len(history.read_text(encoding="utf-8").splitlines()) == 2
+    piped = subprocess.run([sys.executable, "-m", "pinreset", "report", "--fleet-json", "-", "--html",
+                            str(tmp_path / "piped.html")], input=result.stdout, capture_output=True, text=True,
+                           timeout=120, check=False)
+    assert piped.returncode == 0, piped.stderr
+    assert "wrote" in piped.stderr
     page = out.read_text(encoding="utf-8")
     assert len(_images(page)) == 4  # readiness/outcome, verdicts, join/build, over time
     for record in data["hosts"]:
