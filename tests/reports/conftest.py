@@ -21,6 +21,7 @@ class Deployed:
     """An emulated tenant taken through status, plan, apply, sync and restart, with every result kept."""
 
     emu: Any
+    backend: Any
     before: pinreset.TenantReport
     plan: pinreset.Plan
     applied: pinreset.ApplyResult
@@ -46,7 +47,7 @@ def deployed() -> Iterator[Deployed]:
         emu.advance(300)
         after = pinreset.status(backend, desired)
         devices = pinreset.DeviceReadinessReport.collect(backend, dsregcmd=emu.tenant.render_dsregcmd)
-        yield Deployed(emu, before, planned, applied, after, devices)
+        yield Deployed(emu, backend, before, planned, applied, after, devices)
 
 
 class Served:

@@ -57,6 +57,17 @@ def test_report_and_status_chart_against_served_emulator(served: Any, tmp_path: 
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["devices"]["total"] == 25
     assert chart.read_bytes().startswith(PNG)
+    from pinreset.emulator._tenant import Tenant
+
+    collected = tmp_path / "collected"
+    collected.mkdir()
+    same = Tenant.generate(seed=1, devices=25)  # the served tenant's twin: same seed, same devices
+    for device in list(same.devices)[:5]:
+        name = same.device_facts(device).device_name
+        (collected / f"{name}.txt").write_bytes(same.render_dsregcmd(device).encode("utf-16"))
+    result = _cli(served, "report", "--html", str(out), "--dsregcmd-dir", str(collected))
+    assert result.returncode == 0, result.stderr
+    assert len(_images(out.read_text(encoding="utf-8"))) == 3  # plus devices by verdict
     result = _cli(served, "status", "--no-devices", "--chart", str(chart))
     assert result.returncode == 3
     assert "drop --no-devices" in result.stderr

@@ -162,3 +162,26 @@ def test_history_appends_and_reads_back(deployed: Any, tmp_path: Path) -> None:
         handle.write("{not json\n")
     with pytest.raises(pinreset.ParseError, match="line 4"):
         history.entries()
+
+
+def test_verdicts_from_a_folder_of_collected_outputs(deployed: Any, tmp_path: Path) -> None:
+    """Collected files (UTF-16, FQDN device names) give those devices a verdict; the rest are not_collected."""
+    tenant = deployed.emu.tenant
+    names = [r["device_name"] for r in deployed.devices.to_records()[:3]]
+    for name in names:
+        text = tenant.render_dsregcmd(name)
+        (tmp_path / f"{name.lower()}.corp.example.txt").write_bytes(text.encode("utf-16"))
+    outputs = pinreset.read_dsregcmd_folder(tmp_path)
+    assert sorted(o.device_name for o in outputs) == sorted(names)
+    assert all(o.error is None for o in outputs)
+    from pinreset.reports import statuses_by_device
+
+    report = pinreset.DeviceReadinessReport.collect(deployed.backend, dsregcmd=statuses_by_device(outputs))
+    by_name = {r["device_name"]: r for r in report.to_records()}
+    for name in names:
+        assert by_name[name]["verdict"] == deployed.devices.to_records()[names.index(name)]["verdict"]
+    assert report.by_verdict()["not_collected"] == 25 - 3
+    assert report.readiness_counts() == report.by_verdict()
+    bare = pinreset.DeviceReadinessReport.collect(deployed.backend)
+    assert bare.readiness_counts() == bare.by_eligibility()
+    assert {r["policy_state"] for r in bare.to_records()} >= {"succeeded"}
