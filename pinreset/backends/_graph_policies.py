@@ -10,15 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
-from urllib.parse import quote
 
-from pinreset._converter import unstructure_target
 from pinreset.backends._views import (
-    ASSIGNMENT_TYPES,
+    assigned_targets,
+    assignment_body,
     legacy_status,
-    read_targets,
-    report_body,
-    report_statuses,
+    path_segment,
+    read_report,
     to_policy,
 )
 from pinreset.exceptions import ConfigurationError, NotFoundError, ParseError
@@ -30,12 +28,8 @@ __all__ = ["PolicyOps"]
 
 _CATALOG = "/beta/deviceManagement/configurationPolicies"
 _CONFIGS = "/beta/deviceManagement/deviceConfigurations"
+_CATALOG_BATCH = "/deviceManagement/configurationPolicies"  # $batch URLs carry no version
 _REPORT = "/beta/deviceManagement/reports/getConfigurationPolicyDevicesReport"
-
-
-def _seg(value: str) -> str:
-    """One URL path segment: an id from a caller can never add path or query parts."""
-    return quote(value, safe="")
 
 
 def _collection(kind: PolicyKind) -> str:
@@ -63,7 +57,7 @@ class PolicyOps:
     def _settings_of(self, policy_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         """Each settings catalog policy's settings, 20 policies per ``$batch``."""
         requests = [
-            BatchRequest(id=str(n), method="GET", url=f"/deviceManagement/configurationPolicies/{_seg(pid)}/settings")
+            BatchRequest(id=str(n), method="GET", url=f"{_CATALOG_BATCH}/{path_segment(pid)}/settings")
             for n, pid in enumerate(policy_ids)
         ]
         found: dict[str, list[dict[str, Any]]] = {}
@@ -101,7 +95,7 @@ class PolicyOps:
 
     def get(self, ref: PolicyRef) -> Policy:
         """One policy with settings and assignments (``NotFoundError`` when absent)."""
-        url = f"{_collection(ref.kind)}/{_seg(ref.id)}"
+        url = f"{_collection(ref.kind)}/{path_segment(ref.id)}"
         raw = self.client.get(url, params={"$expand": "assignments"})
         if not isinstance(raw, Mapping):
             raise ParseError(f"GET {url} did not return an object")
@@ -136,7 +130,7 @@ class PolicyOps:
         if spec.kind is not ref.kind:
             raise ConfigurationError(f"cannot turn a {ref.kind.value} policy into a {spec.kind.value} policy")
         body = build_policy_body(spec, self._tenant_id())
-        url = f"{_collection(ref.kind)}/{_seg(ref.id)}"
+        url = f"{_collection(ref.kind)}/{path_segment(ref.id)}"
         if ref.kind is PolicyKind.SETTINGS_CATALOG:
             self.client.request("PUT", url, json_body=body)
         else:
@@ -146,41 +140,24 @@ class PolicyOps:
 
     def delete(self, ref: PolicyRef) -> None:
         """DELETE the policy (``NotFoundError`` when absent)."""
-        self.client.request("DELETE", f"{_collection(ref.kind)}/{_seg(ref.id)}")
+        self.client.request("DELETE", f"{_collection(ref.kind)}/{path_segment(ref.id)}")
 
     def assign(self, ref: PolicyRef, targets: Sequence[AssignmentTarget]) -> tuple[AssignmentTarget, ...]:
         """POST ``…/assign`` with the complete list: it replaces the whole assignment set."""
-        assignment_type = ASSIGNMENT_TYPES.get(ref.kind)
-        if assignment_type is None:
-            raise ConfigurationError(f"pinreset does not assign {ref.kind.value} policies")
-        body = {
-            "assignments": [{"@odata.type": assignment_type, "target": unstructure_target(t)} for t in targets]
-        }
+        body = assignment_body(ref.kind, targets)
         answer = self.client.request(
-            "POST", f"{_collection(ref.kind)}/{_seg(ref.id)}/assign", json_body=body, idempotent=True
+            "POST", f"{_collection(ref.kind)}/{path_segment(ref.id)}/assign", json_body=body, idempotent=True
         )
-        if isinstance(answer.body, Mapping) and isinstance(answer.body.get("value"), list):
-            return read_targets({"assignments": answer.body["value"]})
-        return tuple(targets)
+        return assigned_targets(answer.body, targets)
 
     # -- status ---------------------------------------------------------------------------------------------------
 
     def statuses(self, ref: PolicyRef) -> Iterator[DevicePolicyStatus]:
         """Per-device status: ``deviceStatuses`` for profiles, the devices report for settings catalog."""
         if ref.kind is PolicyKind.SETTINGS_CATALOG:
-            yield from self._report(ref)
+            yield from read_report(
+                ref.id, lambda body: self.client.request("POST", _REPORT, json_body=body, idempotent=True).body
+            )
             return
-        for row in self.client.paginate(f"{_collection(ref.kind)}/{_seg(ref.id)}/deviceStatuses"):
+        for row in self.client.paginate(f"{_collection(ref.kind)}/{path_segment(ref.id)}/deviceStatuses"):
             yield legacy_status(row)
-
-    def _report(self, ref: PolicyRef) -> Iterator[DevicePolicyStatus]:
-        skip = 0
-        while True:
-            body = report_body(ref.id, skip)
-            answer = self.client.request("POST", _REPORT, json_body=body, idempotent=True).body
-            statuses, more = report_statuses(answer)
-            yield from statuses
-            skip += len(statuses)
-            total = answer.get("TotalRowCount")
-            if not more or (isinstance(total, int) and skip >= total):
-                return

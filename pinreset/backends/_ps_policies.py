@@ -9,17 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
-from urllib.parse import quote
 
-from pinreset._converter import unstructure_target
 from pinreset.backends._ps_graph import MgClient
 from pinreset.backends._ps_session import Cmd
 from pinreset.backends._views import (
-    ASSIGNMENT_TYPES,
+    assigned_targets,
+    assignment_body,
     legacy_status,
+    path_segment,
+    read_report,
     read_targets,
-    report_body,
-    report_statuses,
     to_policy,
 )
 from pinreset.exceptions import ConfigurationError, NotFoundError, ParseError, TransportError
@@ -32,10 +31,6 @@ _CATALOG_URI = "/beta/deviceManagement/configurationPolicies"
 _REPORT_URI = "/beta/deviceManagement/reports/getConfigurationPolicyDevicesReport"
 _POLICY_ID = "DeviceManagementConfigurationPolicyId"
 _CONFIG_ID = "DeviceConfigurationId"
-
-
-def _seg(value: str) -> str:
-    return quote(value, safe="")
 
 
 def _check_kind(kind: PolicyKind) -> None:
@@ -144,7 +139,7 @@ class PSPolicyOps:
             raise ConfigurationError(f"cannot turn a {ref.kind.value} policy into a {spec.kind.value} policy")
         body = build_policy_body(spec, self._tenant_id())
         if ref.kind is PolicyKind.SETTINGS_CATALOG:
-            self.mg.request("PUT", f"{_CATALOG_URI}/{_seg(ref.id)}", body)
+            self.mg.request("PUT", f"{_CATALOG_URI}/{path_segment(ref.id)}", body)
         else:
             self.mg.run(
                 Cmd("Update-MgBetaDeviceManagementDeviceConfiguration", (_CONFIG_ID, ref.id), ("BodyParameter", body))
@@ -161,17 +156,10 @@ class PSPolicyOps:
 
     def assign(self, ref: PolicyRef, targets: Sequence[AssignmentTarget]) -> tuple[AssignmentTarget, ...]:
         """Replace the whole assignment set: ``assign`` (``Set-MgBeta…DeviceConfiguration`` for profiles)."""
-        assignment_type = ASSIGNMENT_TYPES.get(ref.kind)
-        if assignment_type is None:
-            raise ConfigurationError(f"pinreset does not assign {ref.kind.value} policies")
-        body = {
-            "assignments": [{"@odata.type": assignment_type, "target": unstructure_target(t)} for t in targets]
-        }
+        body = assignment_body(ref.kind, targets)
         if ref.kind is PolicyKind.SETTINGS_CATALOG:
-            answer = self.mg.request("POST", f"{_CATALOG_URI}/{_seg(ref.id)}/assign", body)
-            if isinstance(answer, Mapping) and isinstance(answer.get("value"), list):
-                return read_targets({"assignments": answer["value"]})
-            return tuple(targets)
+            answer = self.mg.request("POST", f"{_CATALOG_URI}/{path_segment(ref.id)}/assign", body)
+            return assigned_targets(answer, targets)
         returned = self.mg.objects(
             Cmd("Set-MgBetaDeviceManagementDeviceConfiguration", (_CONFIG_ID, ref.id), ("BodyParameter", body))
         )
@@ -184,21 +172,10 @@ class PSPolicyOps:
     def statuses(self, ref: PolicyRef) -> Iterator[DevicePolicyStatus]:
         """Per-device status: ``deviceStatuses`` for profiles, the devices report for settings catalog."""
         if ref.kind is PolicyKind.SETTINGS_CATALOG:
-            yield from self._report(ref)
+            yield from read_report(ref.id, lambda body: self.mg.request("POST", _REPORT_URI, body))
             return
         rows = self.mg.objects(
             Cmd("Get-MgBetaDeviceManagementDeviceConfigurationDeviceStatus", (_CONFIG_ID, ref.id), ("All", True))
         )
         for row in rows:
             yield legacy_status(row)
-
-    def _report(self, ref: PolicyRef) -> Iterator[DevicePolicyStatus]:
-        skip = 0
-        while True:
-            answer = self.mg.request("POST", _REPORT_URI, report_body(ref.id, skip))
-            statuses, more = report_statuses(answer)
-            yield from statuses
-            skip += len(statuses)
-            total = answer.get("TotalRowCount") if isinstance(answer, Mapping) else None
-            if not more or (isinstance(total, int) and skip >= total):
-                return

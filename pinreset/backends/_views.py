@@ -7,11 +7,12 @@ identical models from identical tenants.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
+from urllib.parse import quote
 
-from pinreset._converter import parse_datetime, structure, structure_target
-from pinreset.exceptions import ParseError
+from pinreset._converter import parse_datetime, structure, structure_target, unstructure_target
+from pinreset.exceptions import ConfigurationError, ParseError
 from pinreset.graph._odata import odata_any_eq, odata_eq, odata_quote
 from pinreset.models import (
     ActionOutcome,
@@ -36,10 +37,14 @@ __all__ = [
     "FILTER_CHUNK",
     "REPORT_PAGE",
     "action_result",
+    "assigned_targets",
+    "assignment_body",
     "device_filter_clauses",
     "device_matches",
     "legacy_status",
+    "path_segment",
     "read_bulk_result",
+    "read_report",
     "read_targets",
     "report_body",
     "report_statuses",
@@ -94,6 +99,11 @@ _BULK_LISTS = (
     ("notSupportedDeviceIds", ActionOutcome.NOT_SUPPORTED),
     ("failedDeviceIds", ActionOutcome.FAILED),
 )
+
+
+def path_segment(value: str) -> str:
+    """One URL path segment: an id from a caller can never add path or query parts."""
+    return quote(value, safe="")
 
 
 def when(value: Any) -> Any:
@@ -179,6 +189,25 @@ def to_policy(kind: PolicyKind, raw: Mapping[str, Any], settings: Sequence[Mappi
     )
 
 
+def assignment_body(kind: PolicyKind, targets: Sequence[AssignmentTarget]) -> dict[str, Any]:
+    """The body of ``assign``: the complete list, which replaces the policy's whole assignment set.
+
+    Raises:
+        ConfigurationError: for a kind pinreset does not assign.
+    """
+    assignment_type = ASSIGNMENT_TYPES.get(kind)
+    if assignment_type is None:
+        raise ConfigurationError(f"pinreset does not assign {kind.value} policies")
+    return {"assignments": [{"@odata.type": assignment_type, "target": unstructure_target(t)} for t in targets]}
+
+
+def assigned_targets(answer: Any, targets: Sequence[AssignmentTarget]) -> tuple[AssignmentTarget, ...]:
+    """The targets in force after ``assign``: those the answer lists, else the ones sent."""
+    if isinstance(answer, Mapping) and isinstance(answer.get("value"), list):
+        return read_targets({"assignments": answer["value"]})
+    return tuple(targets)
+
+
 def legacy_status(row: Mapping[str, Any]) -> DevicePolicyStatus:
     """One ``deviceStatuses`` entry of a profile."""
     raw_state = str(row.get("status") or "unknown")
@@ -227,6 +256,27 @@ def report_statuses(answer: Any) -> tuple[list[DevicePolicyStatus], bool]:
             )
         )
     return statuses, len(rows) >= REPORT_PAGE
+
+
+def read_report(policy_id: str, post: Callable[[dict[str, Any]], Any]) -> Iterator[DevicePolicyStatus]:
+    """Every row of the devices report of one settings catalog policy, page by page.
+
+    Args:
+        policy_id: the policy.
+        post: sends one page's body (:func:`report_body`) and returns the answer.
+
+    Raises:
+        ParseError: when a page has no ``Values`` list.
+    """
+    skip = 0
+    while True:
+        answer = post(report_body(policy_id, skip))
+        statuses, more = report_statuses(answer)
+        yield from statuses
+        skip += len(statuses)
+        total = answer.get("TotalRowCount")
+        if not more or (isinstance(total, int) and skip >= total):
+            return
 
 
 # -- devices --------------------------------------------------------------------------------------------------------

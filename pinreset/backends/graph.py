@@ -11,14 +11,13 @@ import ssl
 from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any
-from urllib.parse import quote
 
 from pinreset._converter import structure, unstructure
 from pinreset.auth import Cloud, DefaultCredential, TokenCredential
 from pinreset.backends._graph_devices import list_devices, run_action
 from pinreset.backends._graph_policies import PolicyOps
 from pinreset.backends._lookups import find_groups_by_name, find_sps_by_app_id
-from pinreset.backends._views import to_tenant
+from pinreset.backends._views import path_segment, to_tenant
 from pinreset.exceptions import ConfigurationError, GraphError, NotFoundError, ParseError
 from pinreset.graph import GraphClient
 from pinreset.models import (
@@ -54,10 +53,6 @@ _CLIENT_OPTIONS = frozenset(
         "close_credential",
     }
 )
-
-
-def _seg(value: str) -> str:
-    return quote(value, safe="")
 
 
 def _chain(first: dict[str, Any], rest: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
@@ -214,7 +209,7 @@ class GraphBackend:
 
     def get_group(self, group_id: str) -> Group:
         """One group by id (``NotFoundError`` when absent)."""
-        raw = self.client.get(f"/v1.0/groups/{_seg(group_id)}", params={"$select": "id,displayName"})
+        raw = self.client.get(f"/v1.0/groups/{path_segment(group_id)}", params={"$select": "id,displayName"})
         return structure(raw, Group)
 
     def list_group_member_ids(self, group_id: str) -> Iterator[str]:
@@ -224,7 +219,7 @@ class GraphBackend:
         (400/404 on the first page) it walks ``members`` and expands nested groups itself.
         """
         pages = self.client.paginate(
-            f"/v1.0/groups/{_seg(group_id)}/transitiveMembers/microsoft.graph.user", params={"$select": "id"}
+            f"/v1.0/groups/{path_segment(group_id)}/transitiveMembers/microsoft.graph.user", params={"$select": "id"}
         )
         try:
             first = next(pages)
@@ -248,7 +243,7 @@ class GraphBackend:
         seen_members: set[str] = set()
         while pending:
             current = pending.pop()
-            for raw in self.client.paginate(f"/v1.0/groups/{_seg(current)}/members", params={"$select": "id"}):
+            for raw in self.client.paginate(f"/v1.0/groups/{path_segment(current)}/members", params={"$select": "id"}):
                 member_id = str(raw.get("id") or "")
                 if not member_id:
                     continue
