@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from types import TracebackType
 
+from pinreset.backends._views import device_matches
 from pinreset.exceptions import NotFoundError, PermissionDeniedError, PinresetError, TransportError
 from pinreset.models import (
     PIN_RESET_APPS,
@@ -177,17 +178,9 @@ class FakeTenantBackend:
         return tuple(targets)
 
     def list_managed_devices(self, device_filter: DeviceFilter | None = None) -> Iterator[ManagedDevice]:
-        f = device_filter or DeviceFilter()
-        for d in self.devices.values():
-            if f.operating_system and d.operating_system != f.operating_system:
-                continue
-            if f.device_names is not None and d.device_name.casefold() not in {n.casefold() for n in f.device_names}:
-                continue
-            if f.device_ids is not None and d.id not in f.device_ids:
-                continue
-            if f.user_ids is not None and d.user_id not in f.user_ids:
-                continue
-            yield d
+        # The same check the real backends apply on their side of the filter.
+        device_filter = device_filter or DeviceFilter()
+        return (d for d in self.devices.values() if device_matches(d, device_filter))
 
     def run_device_action(self, action: DeviceAction, device_ids: Sequence[str]) -> Iterator[DeviceActionResult]:
         self._check("run_device_action")
