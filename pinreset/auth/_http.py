@@ -11,7 +11,22 @@ import urllib.request
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["msal_session"]
+__all__ = ["msal_session", "proxy_bypassed"]
+
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def proxy_bypassed(host: str) -> bool:
+    """Whether requests to ``host`` go direct: loopback always, anything else as ``NO_PROXY`` says.
+
+    Args:
+        host: a host name or address (no brackets, no port).
+
+    Returns:
+        ``True`` when no proxy may be used for ``host``.
+    """
+    bypass: Any = getattr(urllib.request, "proxy_bypass_environment", None)  # untyped in typeshed
+    return host in _LOOPBACK or (bypass is not None and bool(bypass(host)))
 
 
 def msal_session(ca_bundle: str | None, authority_host: str) -> Any:
@@ -30,9 +45,7 @@ def msal_session(ca_bundle: str | None, authority_host: str) -> Any:
     session = requests.Session()
     session.trust_env = False
     session.verify = ca_bundle or certifi.where()
-    host = urlsplit(authority_host).hostname or ""
-    bypass: Any = getattr(urllib.request, "proxy_bypass_environment", None)  # untyped in typeshed
-    if host not in ("127.0.0.1", "localhost", "::1") and not (bypass is not None and bypass(host)):
+    if not proxy_bypassed(urlsplit(authority_host).hostname or ""):
         proxies = urllib.request.getproxies_environment()
         session.proxies = {k: v for k, v in proxies.items() if k in ("http", "https")}
     return session

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import ssl
 import urllib.request
-from typing import Any
 
 import httpx
+
+from pinreset.auth._http import proxy_bypassed
 
 __all__ = ["env_proxy", "is_tls_verification_failure", "ssl_context"]
 
@@ -32,9 +33,7 @@ def env_proxy(url: str) -> str | None:
     the proxy from there, so it reads that alone.
     """
     parsed = httpx.URL(url)
-    host = parsed.host
-    bypass: Any = getattr(urllib.request, "proxy_bypass_environment", None)  # untyped in typeshed
-    if host in ("127.0.0.1", "localhost", "::1") or (bypass is not None and bypass(host)):
+    if proxy_bypassed(parsed.host):
         return None
     proxies = urllib.request.getproxies_environment()
     return proxies.get(parsed.scheme) or proxies.get("all")
