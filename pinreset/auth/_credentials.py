@@ -184,7 +184,14 @@ class _MsalCredential:
             return token
 
 
-class ClientSecretCredential(_MsalCredential):
+class _ConfidentialClientCredential(_MsalCredential):
+    """App-only sign-in: msal's client credentials flow, whatever proves the app's identity."""
+
+    def _acquire_token(self, app: Any, scopes: list[str]) -> Any:
+        return app.acquire_token_for_client(scopes=scopes)
+
+
+class ClientSecretCredential(_ConfidentialClientCredential):
     """App-only sign-in with a client secret (``AZURE_CLIENT_SECRET``).
 
     Args:
@@ -224,11 +231,7 @@ class ClientSecretCredential(_MsalCredential):
         kwargs = self._msal_kwargs()
         return msal.ConfidentialClientApplication(self.client_id, client_credential=self.__secret, **kwargs)
 
-    def _acquire_token(self, app: Any, scopes: list[str]) -> Any:
-        return app.acquire_token_for_client(scopes=scopes)
-
-
-class CertificateCredential(_MsalCredential):
+class CertificateCredential(_ConfidentialClientCredential):
     """App-only sign-in with a certificate (``AZURE_CLIENT_CERTIFICATE_PATH``): PEM or PFX, or key + cert bytes.
 
     Args:
@@ -279,10 +282,6 @@ class CertificateCredential(_MsalCredential):
         if self.send_certificate_chain:
             credential["public_certificate"] = self._cert_pem
         return msal.ConfidentialClientApplication(self.client_id, client_credential=credential, **self._msal_kwargs())
-
-    def _acquire_token(self, app: Any, scopes: list[str]) -> Any:
-        return app.acquire_token_for_client(scopes=scopes)
-
 
 def _default_prompt(verification_uri: str, user_code: str, expires_on: datetime) -> None:
     sys.stderr.write(
