@@ -27,13 +27,11 @@ import attrs
 from pinreset.exceptions import (
     AuthenticationError,
     BackendError,
-    ConflictError,
     GraphError,
-    NotFoundError,
-    PermissionDeniedError,
     PowerShellError,
     ThrottledError,
 )
+from pinreset.graph._errors import ERROR_BY_STATUS
 
 __all__ = ["ErrorRecord", "GraphFailure", "error_from_records", "parse_graph_failure"]
 
@@ -45,7 +43,6 @@ _CLIENT_REQUEST_ID = re.compile(r"^\s*client-request-id\s*:\s*([0-9A-Za-z-]+)", 
 _RETRY_AFTER = re.compile(r"^\s*Retry-After\s*:\s*([0-9.]+)", re.IGNORECASE | re.MULTILINE)
 _AADSTS = re.compile(r"\b(AADSTS\d+)\b")
 _NOT_CONNECTED = ("authentication needed", "connect-mggraph")
-_BY_STATUS: dict[int, type[GraphError]] = {403: PermissionDeniedError, 404: NotFoundError, 409: ConflictError}
 #: FullyQualifiedErrorIds of PowerShell's own refusals (binding, a missing command): never a sign-in failure.
 _ENGINE_ERRORS = frozenset({
     "CommandNotFoundException",
@@ -160,7 +157,7 @@ def error_from_records(
                 request_id=failure.request_id, client_request_id=failure.client_request_id,
                 method=method if uri else None, url=uri, backend=BACKEND,
             )
-        cls = _BY_STATUS.get(failure.status, GraphError)
+        cls = ERROR_BY_STATUS.get(failure.status, GraphError)
         return cls(
             message, status_code=failure.status, code=failure.code, request_id=failure.request_id,
             client_request_id=failure.client_request_id, method=method if uri else None, url=uri, backend=BACKEND,

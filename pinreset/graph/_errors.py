@@ -24,9 +24,10 @@ from pinreset.exceptions import (
 )
 from pinreset.graph._retry import retry_after_of
 
-__all__ = ["error_body", "error_from_response", "error_from_transport", "safe_url"]
+__all__ = ["ERROR_BY_STATUS", "error_body", "error_from_response", "error_from_transport", "safe_url"]
 
-_BY_STATUS: dict[int, type[GraphError]] = {
+#: The :class:`GraphError` subclass of a status (others: :class:`GraphError`), for every backend alike.
+ERROR_BY_STATUS: dict[int, type[GraphError]] = {
     403: PermissionDeniedError,
     404: NotFoundError,
     409: ConflictError,
@@ -101,7 +102,7 @@ def error_from_response(
         return AuthenticationError(message, error_code=code)
     if status == 429:
         return ThrottledError(text, retry_after=retry_after_of(headers), **kwargs)
-    return _BY_STATUS.get(status, GraphError)(text, **kwargs)
+    return ERROR_BY_STATUS.get(status, GraphError)(text, **kwargs)
 
 
 def error_from_transport(exc: Exception, *, method: str, url: str) -> TransportError:
