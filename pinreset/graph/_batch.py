@@ -158,9 +158,7 @@ def _paced_chunks(client: GraphClient, version: str, units: list[list[BatchReque
         yield chunk
 
 
-def _send_chunk(
-    client: GraphClient, version: str, chunk: list[BatchRequest], done: Mapping[str, BatchResult]
-) -> dict[str, BatchResult]:
+def _send_chunk(client: GraphClient, version: str, chunk: list[BatchRequest]) -> dict[str, BatchResult]:
     ids = {r.id for r in chunk}
     payload = []
     for req in chunk:
@@ -213,15 +211,14 @@ def run_batch(client: GraphClient, requests: Sequence[BatchRequest], *, version:
         AuthenticationError: when no token could be obtained.
         DeadlineExceededError: when one ``$batch`` POST ran out of time.
     """
-    by_id = {r.id: r for r in requests}
     pending = list(requests)
     final: dict[str, BatchResult] = {}
-    attempts: dict[str, int] = dict.fromkeys(by_id, 0)
+    attempts: dict[str, int] = dict.fromkeys((r.id for r in requests), 0)
     round_no = 0
     while pending:
         answers: dict[str, BatchResult] = {}
         for chunk in _paced_chunks(client, version, _units(pending)):
-            answers.update(_send_chunk(client, version, chunk, final))
+            answers.update(_send_chunk(client, version, chunk))
         for req in pending:
             attempts[req.id] += 1
         transient = (*RETRYABLE_STATUSES, *RETRYABLE_IF_IDEMPOTENT, 0)
