@@ -1,6 +1,6 @@
 """The HTML report as a browser shows it: Debian's headless Chromium renders the page and we read the DOM back.
 
-Skips when no chromium is installed (``.ci/run`` installs it when ``.ci/want-chromium`` exists).
+Skips when no chromium is installed (``.ci/run`` installs Debian's chromium where apt is available).
 """
 
 from __future__ import annotations
