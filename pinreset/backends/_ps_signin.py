@@ -18,7 +18,7 @@ import attrs
 from pinreset.exceptions import ConfigurationError
 
 __all__ = ["SIGN_IN_METHODS", "CertificateSignIn", "ManagedIdentitySignIn", "SecretCredential", "SecretSignIn",
-           "SignIn", "connect_parameters", "sign_in_from_environment"]
+           "SignIn", "connect_parameters", "env_value", "sign_in_from_environment"]
 
 SIGN_IN_METHODS = ("certificate", "identity", "secret")
 _THUMBPRINT = re.compile(r"^[0-9A-Fa-f]{40}$")
@@ -126,6 +126,12 @@ def connect_parameters(sign_in: SignIn, environment: str) -> list[tuple[str, obj
     return [*params, ("Environment", environment), ("NoWelcome", True)]
 
 
+def env_value(env: Mapping[str, str], name: str) -> str | None:
+    """The variable ``name`` without surrounding white space; ``None`` when unset or blank."""
+    value = env.get(name)
+    return value.strip() if value and value.strip() else None
+
+
 def sign_in_from_environment(env: Mapping[str, str]) -> SignIn:
     """The sign-in the environment describes (see ``PowerShellBackend.from_environment``).
 
@@ -134,8 +140,7 @@ def sign_in_from_environment(env: Mapping[str, str]) -> SignIn:
     """
 
     def get(name: str) -> str | None:
-        value = env.get(name)
-        return value.strip() if value and value.strip() else None
+        return env_value(env, name)
 
     method = (get("PINRESET_PS_SIGN_IN") or "").lower()
     if not method:

@@ -30,6 +30,7 @@ from pinreset.backends._ps_signin import (
     SecretSignIn,
     SignIn,
     connect_parameters,
+    env_value,
     sign_in_from_environment,
 )
 from pinreset.backends._views import to_tenant
@@ -176,8 +177,7 @@ class PowerShellBackend:
         env = os.environ if environ is None else environ
 
         def get(name: str) -> str | None:
-            value = env.get(name)
-            return value.strip() if value and value.strip() else None
+            return env_value(env, name)
 
         host = overrides.pop("host", None) or get("PINRESET_PS_HOST")
         if not host:
