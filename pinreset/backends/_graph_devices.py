@@ -20,7 +20,6 @@ from typing import Any
 from pinreset.backends._actions import SendChunk, distinct_ids, execute_or_batch, run_batch_actions
 from pinreset.backends._views import (
     DEVICE_SELECT,
-    EXECUTE_ACTION_CHUNK,
     device_filter_clauses,
     device_matches,
     to_device,
@@ -28,7 +27,7 @@ from pinreset.backends._views import (
 from pinreset.graph import GraphClient
 from pinreset.models import DeviceAction, DeviceActionResult, DeviceFilter, ManagedDevice
 
-__all__ = ["DEVICE_SELECT", "EXECUTE_ACTION_CHUNK", "STRATEGIES", "device_filter_clauses", "list_devices", "run_action"]
+__all__ = ["DEVICE_SELECT", "STRATEGIES", "list_devices", "run_action"]
 
 log = logging.getLogger("pinreset.graph")
 
