@@ -2,7 +2,9 @@
 
 Starts the emulator's HTTPS server on loopback, signs in with msal through the library's own credential, and
 runs status -> plan -> apply -> sync -> restart -> device readiness (each simulated device's ``dsregcmd /status``
-parsed and assessed). The same seed gives the same tenant, the same steps and the same summary.
+parsed and assessed) -> remote verification of the hybrid joined devices over WinRM (simulated Windows hosts on
+loopback, checked with ``pinreset.remote.check_fleet`` as an admin would check on-premises joined devices). The
+same seed gives the same tenant, the same steps and the same summary.
 """
 
 from __future__ import annotations
@@ -95,6 +97,35 @@ def readiness(emu: Emulator, device_names: list[str]) -> list[dict[str, str]]:
     return rows
 
 
+def verify_hybrid_devices(emu: Emulator, device_names: list[str]) -> list[dict[str, Any]]:
+    """Check the hybrid joined devices among ``device_names`` over WinRM, as ``pinreset verify`` would.
+
+    Each device gets a simulated Windows host on its own loopback address (HTTPS with the emulator's CA, NTLM);
+    the check reads device-scope facts and the signed-in user's own ``CanReset`` in their session.
+    """
+    from pinreset.emulator.winrm import LiveTenant, WinRMHosts
+    from pinreset.remote import WinRMConnection, check_fleet
+
+    hybrid = [n for n in device_names if emu.tenant.device_facts(n).join_type == "hybridAzureADJoined"]
+    if not hybrid:
+        return []
+    with WinRMHosts(LiveTenant(emu), hybrid) as hosts:
+        by_host = {f"{i.address}:{i.https_port}": i.device_name for i in hosts.infos()}
+        connection = WinRMConnection(
+            username=hosts.username, password=hosts.password, ca_bundle=hosts.ca_bundle, no_proxy=True
+        )
+        rows = [
+            {
+                "device": by_host.get(check.host, check.host),
+                "outcome": check.outcome.value,
+                "readiness": check.readiness.value,
+                "user_can_reset": check.to_record().get("user_can_reset"),
+            }
+            for check in check_fleet(list(by_host), connection=connection, concurrency=8)
+        ]
+    return sorted(rows, key=lambda row: str(row["device"]))
+
+
 def _heading(out: IO[str], number: int, title: str) -> None:
     out.write(f"\n== {number}. {title}\n")
 
@@ -175,6 +206,21 @@ def run_demo(
             _heading(out, 6, "device readiness (dsregcmd /status of each simulated device)")
             for row in rows:
                 out.write(f"  {row['device']:<18} {row['verdict']:<18} {row['reason']}\n")
+
+        remote = verify_hybrid_devices(emu, names)
+        doc["steps"]["remote_verify"] = remote
+        remote_counts = Counter(r["readiness"] for r in remote)
+        doc["summary"]["remote_verified"] = len(remote)
+        doc["summary"]["remote_ready"] = remote_counts.get("ready", 0)
+        if table:
+            _heading(out, 7, "verify the hybrid joined devices over WinRM (the signed-in user's own CanReset)")
+            for row in remote:
+                out.write(
+                    f"  {row['device']:<18} {row['outcome']:<20} {row['readiness']:<10} "
+                    f"user CanReset: {row['user_can_reset'] or '-'}\n"
+                )
+            if not remote:
+                out.write("  no hybrid joined devices in this tenant\n")
             out.write("\nSummary: " + ", ".join(f"{k} {v}" for k, v in doc["summary"].items()) + "\n")
     return doc
 
