@@ -175,8 +175,11 @@ class Router:
         if not header.lower().startswith("bearer "):
             return None
         token = header[7:].strip()
-        if token in self._app_ids:
+        # One lookup, not "in" then "[]": another thread may clear the cache between the two.
+        try:
             return self._app_ids[token]
+        except KeyError:
+            pass
         app_id = _unverified_app_id(token)
         with self._lock:
             if len(self._app_ids) >= _APP_ID_CACHE_LIMIT:
