@@ -84,7 +84,7 @@ def _device_statements() -> list[tuple[Cmd, ...]]:
 
 
 def _read_device(session: HostSession, gathered: _Gathered) -> list[tuple[str, str | None]]:
-    answers = sort_answers(session.run_statements(*_device_statements()))
+    answers = sort_answers(session.run_statements(*_device_statements(), static=True))
     caption, version, build = os_facts(answers.os)
     device = DeviceFacts(os_caption=caption, os_version=version, os_build=build)
     gathered.device = device

@@ -29,6 +29,7 @@ from pypsrp.wsman import WSMan
 from pinreset.exceptions import ParseError
 from pinreset.remote._connection import WinRMConnection
 from pinreset.remote._hosts import HostSpec
+from pinreset.remote._pipeline import LightPowerShell
 from pinreset.remote.models import Outcome
 
 __all__ = ["Budget", "Cancelled", "CheckFailure", "Cmd", "HostSession", "classify", "winrs_run"]
@@ -126,6 +127,10 @@ class Cmd:
     name: str
     parameters: tuple[tuple[str, Any], ...] = ()
     arguments: tuple[Any, ...] = ()
+
+
+#: Ends every statement that writes output: compressed JSON, deep enough for the registry and event objects.
+_TO_JSON = Cmd("ConvertTo-Json", (("Depth", 4), ("Compress", True)))
 
 
 def cmd(name: str, *arguments: Any, **parameters: Any) -> Cmd:
@@ -248,7 +253,9 @@ class HostSession:
         finally:
             self.wsman.close()
 
-    def run_statements(self, *statements: Sequence[Cmd], ignore_errors: bool = False) -> list[Any]:
+    def run_statements(
+        self, *statements: Sequence[Cmd], ignore_errors: bool = False, static: bool = False
+    ) -> list[Any]:
         """Run several statements in one invocation (one round trip) and return every JSON value they wrote.
 
         Each statement ends with ``ConvertTo-Json``; a statement with no output writes nothing, so the caller
@@ -257,6 +264,7 @@ class HostSession:
         Args:
             statements: the statements, each a pipeline of commands.
             ignore_errors: do not fail on non-terminating errors.
+            static: the statements are the same for every host, so their message is serialised once per process.
 
         Returns:
             The parsed JSON values in the order they were written (``null`` values dropped).
@@ -265,11 +273,11 @@ class HostSession:
             CheckFailure: ``COMMAND_FAILED`` when a statement failed or wrote to the error stream.
             json.JSONDecodeError: when a JSON text is broken (classified as ``unparseable``).
         """
-        ps = PowerShell(self.pool)
-        for statement in statements:
+        sent = [tuple(s) if s[-1].name in _SILENT else (*s, _TO_JSON) for s in statements]
+        # The cache key is the whole text of what is sent: every command name and typed value.
+        ps = LightPowerShell(self.pool, cache_key=repr(sent) if static else None)
+        for statement in sent:
             self._add(ps, statement)
-            if statement[-1].name not in _SILENT:
-                ps.add_cmdlet("ConvertTo-Json").add_parameter("Depth", 4).add_parameter("Compress", True)
             ps.add_statement()
         label = "; ".join(" | ".join(c.name for c in statement) for statement in statements)
         output = self._invoke(ps, label, ignore_errors)
@@ -314,10 +322,8 @@ class HostSession:
             CheckFailure: ``COMMAND_FAILED`` when the pipeline failed or wrote to the error stream.
             json.JSONDecodeError: when the JSON text is broken (classified as ``unparseable``).
         """
-        ps = PowerShell(self.pool)
-        self._add(ps, commands)
-        if as_json:
-            ps.add_cmdlet("ConvertTo-Json").add_parameter("Depth", 4).add_parameter("Compress", True)
+        ps = LightPowerShell(self.pool)
+        self._add(ps, (*commands, _TO_JSON) if as_json else commands)
         output = self._invoke(ps, " | ".join(c.name for c in commands), ignore_errors)
         if not as_json:
             return output
