@@ -101,6 +101,12 @@ def _verify_assertion(
     except jwt.PyJWTError:
         raise IdentityError(401, "invalid_client", 700027, "Client assertion failed signature validation.") from None
     audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
+    lifetime = (claims["exp"], claims.get("nbf", 0))
+    # Signature checks do not look at claim types; a string ``exp`` or a numeric ``aud`` must be refused, not crash.
+    if not all(isinstance(a, str) for a in audiences) or not all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in lifetime
+    ):
+        raise IdentityError(401, "invalid_client", 50027, "JWT token is invalid or malformed.")
     if not any(_same_endpoint(a, token_endpoint, tenant_id) for a in audiences):
         raise IdentityError(
             401,
@@ -112,7 +118,8 @@ def _verify_assertion(
         raise IdentityError(
             401, "invalid_client", 700021, "Client assertion application identifier doesn't match 'client_id'."
         )
-    if not (float(claims.get("nbf", 0)) - _ASSERTION_LEEWAY <= now < float(claims["exp"]) + _ASSERTION_LEEWAY):
+    expires, not_before = lifetime
+    if not (not_before - _ASSERTION_LEEWAY <= now < expires + _ASSERTION_LEEWAY):
         raise IdentityError(401, "invalid_client", 700024, "Client assertion is not within its valid time range.")
 
 

@@ -217,12 +217,16 @@ def _assertion(app: Any, key_pem: str, **overrides: Any) -> str:
         ({"aud": "https://login.microsoftonline.com/other/oauth2/v2.0/token"}, 50012),
         ({"exp": 1_000_000, "nbf": 999_000}, 700024),
         ({"iss": "someone-else", "sub": "someone-else"}, 700021),
+        ({"exp": "in ten minutes"}, 50027),
+        ({"nbf": [1]}, 50027),
+        ({"aud": [42]}, 50027),
+        ({"aud": {"url": "x"}}, 50027),
     ],
 )
 def test_bad_client_assertions_are_refused(
     stack: Stack, cert_app: RegisteredApp, overrides: dict[str, Any], code: int
 ) -> None:
-    """Assertions with a wrong audience, outside their lifetime or for another client are refused with 401."""
+    """Assertions with a wrong or malformed audience or lifetime, or for another client, are refused with 401."""
     app = cert_app
     endpoint = f"{stack.url}/{TENANT}/oauth2/v2.0/token"
     assertion = _assertion(app, app.private_key_pem, **{"aud": endpoint, **overrides})
