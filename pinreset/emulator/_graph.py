@@ -179,12 +179,14 @@ class GraphApp:
 
     def _batch_item(self, ctx: Ctx, item: Mapping[str, Any]) -> dict[str, Any]:
         item_id = str(item["id"])
-        url = str(item["url"])
-        split = urlsplit(url)
         request_id = str(uuid.uuid4())
         headers = {str(k).lower(): str(v) for k, v in (item.get("headers") or {}).items()}
         client_request_id = headers.get("client-request-id") or request_id
         try:
+            try:
+                split = urlsplit(str(item["url"]))
+            except ValueError:  # e.g. an unclosed IPv6 bracket
+                raise GraphProblem(400, "BadRequest", "The batch request URL is not valid.") from None
             if split.scheme or split.netloc:
                 raise GraphProblem(400, "BadRequest", "Batch request URLs must be relative to the version root.")
             path = "/" + unquote(split.path).lstrip("/")
@@ -252,6 +254,10 @@ def _batch_order(items: list[Any]) -> list[Mapping[str, Any]]:
         if not isinstance(item, Mapping) or not item.get("id") or not item.get("method") or not item.get("url"):
             raise GraphProblem(400, "BadRequest", "Each batch request needs 'id', 'method' and 'url'.")
         item_id = str(item["id"])
+        if not isinstance(item["method"], str) or not isinstance(item["url"], str):
+            raise GraphProblem(400, "BadRequest", f"Batch request '{item_id}' needs string 'method' and 'url'.")
+        if not isinstance(item.get("headers") or {}, Mapping):
+            raise GraphProblem(400, "BadRequest", f"The 'headers' of batch request '{item_id}' must be an object.")
         if item_id in seen:
             raise GraphProblem(400, "BadRequest", f"Batch request id '{item_id}' is not unique.")
         depends = item.get("dependsOn") or []

@@ -51,15 +51,29 @@ def test_batch_answers_each_request(make_app: Any, call: Any) -> None:
         ([{"id": "1", "method": "POST", "url": "/servicePrincipals", "body": {"appId": GRAPH}}], "Content-Type"),
         ([{"id": "1", "url": "/organization"}], "method"),
         ([], "requests"),
+        ([{"id": "1", "method": "GET", "url": "/organization", "headers": ["ConsistencyLevel"]}], "headers"),
+        ([{"id": "1", "method": "GET", "url": {"path": "/organization"}}], "url"),
+        ([{"id": "1", "method": 7, "url": "/organization"}], "method"),
     ],
 )
 def test_batch_validation(make_app: Any, call: Any, error_code: Any, requests: Any, fragment: str) -> None:
-    """More than 20 requests, duplicate ids, unknown dependencies and bodies without Content-Type are 400."""
+    """More than 20 requests, duplicate ids, unknown dependencies, bodies without Content-Type and items of the
+    wrong JSON types are 400."""
     _, app = make_app()
     response = call(app, "POST", "/beta/$batch", {"requests": requests})
     assert response.status == 400
     assert error_code(response) == "BadRequest"
     assert fragment in response.json()["error"]["message"]
+
+
+def test_batch_item_with_an_unparsable_url_fails_alone(make_app: Any, call: Any) -> None:
+    """A URL that cannot be parsed is that request's 400; the other requests are still answered."""
+    _, app = make_app()
+    requests = [{"id": "1", "method": "GET", "url": "http://[::1/organization"},
+                {"id": "2", "method": "GET", "url": "/organization"}]
+    response = call(app, "POST", "/v1.0/$batch", {"requests": requests})
+    assert response.status == 200
+    assert [(a["id"], a["status"]) for a in response.json()["responses"]] == [("1", 400), ("2", 200)]
 
 
 def test_batch_depends_on_sequencing_and_424(make_app: Any, call: Any) -> None:
