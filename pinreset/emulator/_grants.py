@@ -21,13 +21,14 @@ from pinreset.emulator._clientauth import authenticate_client
 from pinreset.emulator._jwt import GRAPH_RESOURCE, GRAPH_RESOURCE_ID, Signer, access_token_claims, b64url
 from pinreset.emulator._oauth import DeviceFlows, IdentityError, RefreshGrant, SignInUser, required
 
-__all__ = ["Grants"]
+__all__ = ["REFRESH_LIMIT", "Grants"]
 
 GRANT_CLIENT_CREDENTIALS = "client_credentials"
 GRANT_DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code"
 GRANT_REFRESH = "refresh_token"
 
 _OIDC_SCOPES = frozenset({"openid", "profile", "offline_access", "email"})
+REFRESH_LIMIT = 10_000  # refresh tokens remembered; older ones are forgotten (redeeming them is invalid_grant)
 
 
 class Grants:
@@ -274,6 +275,8 @@ class Grants:
         )
         refresh = secrets.token_urlsafe(64)
         with self._lock:
+            while len(self._refresh) >= REFRESH_LIMIT:
+                del self._refresh[next(iter(self._refresh))]  # insertion order: the oldest goes
             self._refresh[refresh] = grant
         scope = [f"{GRAPH_RESOURCE}/{s}" for s in sorted(grant.scopes)]
         scope.extend(s for s in requested if s not in scope)

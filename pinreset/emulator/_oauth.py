@@ -17,7 +17,10 @@ import attrs
 
 from pinreset.emulator._http import Response
 
-__all__ = ["DeviceFlow", "DeviceFlows", "IdentityError", "RefreshGrant", "SignInUser", "error_response", "required"]
+__all__ = [
+    "FLOW_LIMIT", "DeviceFlow", "DeviceFlows", "IdentityError", "RefreshGrant", "SignInUser", "error_response",
+    "required",
+]
 
 
 class IdentityError(Exception):
@@ -99,8 +102,12 @@ class RefreshGrant:
     audience: str
 
 
+FLOW_LIMIT = 10_000  # pending flows kept; a client starting flows in a loop must not grow memory without end
+
+
 class DeviceFlows:
-    """The pending device code flows, keyed by device code. Thread-safe."""
+    """The pending device code flows, keyed by device code (at most :data:`FLOW_LIMIT`, oldest dropped first).
+    Thread-safe."""
 
     def __init__(self, config: Any, *, now: Callable[[], float]) -> None:
         self._config = config
@@ -124,7 +131,10 @@ class DeviceFlows:
         )
         code = secrets.token_urlsafe(48)
         with self._lock:
+            # Expired flows stay an hour so that a late poll hears "expired", not "unknown code".
             self._flows = {k: v for k, v in self._flows.items() if v.expires > now - 3600}
+            while len(self._flows) >= FLOW_LIMIT:
+                del self._flows[next(iter(self._flows))]  # dicts keep insertion order: the oldest goes
             self._flows[code] = flow
         return code, flow
 

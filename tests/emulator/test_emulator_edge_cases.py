@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import urllib.parse
 from typing import Any
 
-from pinreset.emulator import Emulator
+import pytest
+
+from pinreset.emulator import Emulator, _grants, _oauth
 from pinreset.emulator._http import Request
 
 
@@ -27,3 +30,49 @@ def test_request_log_survives_a_concurrent_app_id_cache_clear() -> None:
     response = router.handle(Request("GET", "/v1.0/organization", headers={"authorization": f"Bearer {token}"}))
     assert response.status == 200
     assert router.snapshot()[-1].app_id == emu.client_id
+
+
+def _form_post(emu: Emulator, endpoint: str, form: dict[str, str]) -> Any:
+    body = urllib.parse.urlencode(form).encode()
+    request = Request("POST", f"/{emu.tenant_id}/oauth2/v2.0/{endpoint}",
+                      headers={"host": "127.0.0.1", "content-type": "application/x-www-form-urlencoded"}, body=body)
+    return emu.app.handle(request).json()
+
+
+def test_device_code_store_keeps_only_the_newest_flows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Starting flows without end keeps at most FLOW_LIMIT of them: the oldest code is forgotten, the newest works."""
+    monkeypatch.setattr(_oauth, "FLOW_LIMIT", 3)
+    emu = Emulator(devices=1, seed=2, device_code_delay=0.0)
+    app = emu.register_app(permissions={"Organization.Read.All"}, secret=False)
+    start = {"client_id": app.client_id, "scope": "https://graph.microsoft.com/.default"}
+    codes = [_form_post(emu, "devicecode", start)["device_code"] for _ in range(5)]
+    assert len(emu._identity.flows._flows) == 3
+
+    def poll(code: str) -> Any:
+        return _form_post(emu, "token", {"client_id": app.client_id, "device_code": code,
+                                         "grant_type": "urn:ietf:params:oauth:grant-type:device_code"})
+
+    assert poll(codes[0])["error"] == "bad_verification_code"
+    assert "access_token" in poll(codes[-1])
+
+
+def test_refresh_token_store_keeps_only_the_newest_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issuing refresh tokens without end keeps at most REFRESH_LIMIT: the oldest is invalid_grant, the newest works."""
+    monkeypatch.setattr(_grants, "REFRESH_LIMIT", 2)
+    emu = Emulator(devices=1, seed=2, device_code_delay=0.0)
+    app = emu.register_app(permissions={"Organization.Read.All"}, secret=False)
+    start = {"client_id": app.client_id, "scope": "https://graph.microsoft.com/.default"}
+    refresh_tokens = []
+    for _ in range(3):
+        code = _form_post(emu, "devicecode", start)["device_code"]
+        tokens = _form_post(emu, "token", {"client_id": app.client_id, "device_code": code,
+                                           "grant_type": "urn:ietf:params:oauth:grant-type:device_code"})
+        refresh_tokens.append(tokens["refresh_token"])
+    assert len(emu._identity.grants._refresh) == 2
+
+    def redeem(token: str) -> Any:
+        return _form_post(emu, "token", {"client_id": app.client_id, "refresh_token": token,
+                                         "grant_type": "refresh_token"})
+
+    assert redeem(refresh_tokens[0])["error"] == "invalid_grant"
+    assert "access_token" in redeem(refresh_tokens[-1])
