@@ -15,8 +15,10 @@ See ``docs/emulator.md``.
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 import uuid
+import warnings
 import weakref
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
@@ -46,6 +48,16 @@ __all__ = [
     "RequestRecord",
     "ThrottleConfig",
 ]
+
+
+def _is_loopback(host: str) -> bool:
+    """Whether ``host`` is ``localhost`` or a loopback address (127.0.0.0/8, ::1)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name: it may resolve anywhere
+        return False
 
 
 class EmulatedService(Protocol):
@@ -112,6 +124,15 @@ class Emulator:
             raise EmulatorError(f"devices must not be negative, not {devices}")
         if not 0 <= port <= 65535:
             raise EmulatorError(f"port must be between 0 and 65535, not {port}")
+        if not _is_loopback(host):
+            # The admin app's secret and every token would be reachable from the network, with no real tenant's
+            # protections; allowed (containers need it) but never silently.
+            warnings.warn(
+                f"the emulator will listen on {host!r}, which is not a loopback address: its admin credentials "
+                "are then reachable by anyone who can reach that address",
+                RuntimeWarning,
+                stacklevel=2,
+            )
         self._devices = devices
         self._seed = seed
         self._federated = federated

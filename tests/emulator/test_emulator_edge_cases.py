@@ -76,3 +76,17 @@ def test_refresh_token_store_keeps_only_the_newest_tokens(monkeypatch: pytest.Mo
 
     assert redeem(refresh_tokens[0])["error"] == "invalid_grant"
     assert "access_token" in redeem(refresh_tokens[-1])
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.10", "emulator.example"])
+def test_listening_beyond_loopback_warns(host: str) -> None:
+    """An emulator asked to listen on a non-loopback address warns that its credentials become reachable."""
+    with pytest.warns(RuntimeWarning, match="not a loopback address"):
+        Emulator(devices=0, host=host)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.10.3", "::1", "localhost"])
+def test_loopback_hosts_do_not_warn(host: str, recwarn: pytest.WarningsRecorder) -> None:
+    """Loopback addresses and localhost need no warning."""
+    Emulator(devices=0, host=host)
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
