@@ -49,6 +49,9 @@ _COMPARE = {"eq", "ne", "gt", "ge", "lt", "le"}
 _FUNCTIONS = {"startswith", "endswith", "contains", "tolower", "toupper", "isof"}
 # Operators and functions the directory accepts only as advanced queries (ConsistencyLevel: eventual + $count).
 ADVANCED = frozenset({"ne", "not", "endswith", "contains"})
+# Nesting (parentheses, function calls, 'not') beyond this is refused: the parser and the predicates it builds
+# recurse once per level, and a hostile filter must get 400, not exhaust Python's stack.
+MAX_DEPTH = 50
 
 
 @attrs.frozen
@@ -123,6 +126,7 @@ class _Parser:
         self.text = text
         self.used: set[str] = set()
         self.paths: set[tuple[str, ...]] = set()
+        self.depth = 0
 
     def _error(self, what: str) -> FilterError:
         return FilterError(f"Invalid filter clause: {what} in '{self.text}'.")
@@ -149,10 +153,17 @@ class _Parser:
             raise self._error(f"unexpected '{self._peek()[1]}'")
         return node
 
+    def _descend(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self._error(f"nesting deeper than {MAX_DEPTH} levels")
+
     def expr(self) -> Predicate:
+        self._descend()
         parts = [self.conjunction()]
         while self._keyword("or"):
             parts.append(self.conjunction())
+        self.depth -= 1
         if len(parts) == 1:
             return parts[0]
         return lambda r: any(p(r) for p in parts)
@@ -168,7 +179,9 @@ class _Parser:
     def unary(self) -> Predicate:
         if self._keyword("not"):
             self.used.add("not")
+            self._descend()
             inner = self.unary()
+            self.depth -= 1
             return lambda r: not inner(r)
         return self.comparison()
 

@@ -47,6 +47,25 @@ def test_filter_syntax_errors(expression: str) -> None:
         parse_filter(expression, _lookup)
 
 
+@pytest.mark.parametrize(
+    "expression",
+    ["(" * 3000 + "displayName eq 'a'" + ")" * 3000, "not " * 3000 + "displayName eq 'a'",
+     "tolower(" * 3000 + "displayName" + ")" * 3000 + " eq 'a'"],
+)
+def test_deeply_nested_filter_is_400_not_500(make_app: Any, call: Any, error_code: Any, expression: str) -> None:
+    """Nesting deeper than the parser allows answers 400 BadRequest instead of exhausting the stack."""
+    _, app = make_app()
+    response = call(app, "GET", f"/v1.0/deviceManagement/deviceConfigurations?$filter={expression}")
+    assert response.status == 400
+    assert error_code(response) == "BadRequest"
+    assert "nesting" in response.json()["error"]["message"]
+
+
+def test_nesting_within_the_limit_still_parses() -> None:
+    """Forty levels of parentheses are an ordinary filter."""
+    assert parse_filter("(" * 40 + "name eq 'a'" + ")" * 40, _lookup).predicate({"name": "a"}) is True
+
+
 def test_bad_filter_is_400(make_app: Any, call: Any, error_code: Any) -> None:
     """A malformed $filter or an unknown property answers 400 with a message."""
     _, app = make_app()
