@@ -261,3 +261,23 @@ def test_winrs_output_is_decoded_in_the_hosts_code_page(lab: Any) -> None:
     view = parse_dsreg(stdout)
     assert view.device_name is not None
     assert view.device_name.split(".")[0].lower() == host.device_name.lower()
+
+
+def test_listener_counts_every_request_the_client_sends(lab: Any, monkeypatch: Any) -> None:
+    """The hosts' request count (what the fleet benchmark divides by) matches what the client sent, NTLM included."""
+    import requests.adapters
+
+    sent: list[str] = []
+    original = requests.adapters.HTTPAdapter.send
+
+    def counting(self: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
+        sent.append(request.url)
+        return original(self, request, *args, **kwargs)
+
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", counting)
+    spec, host = lab.take()
+    before = host.requests_seen
+    result = check_device(spec, connection=lab.connection(), deadline=20)
+    assert result.outcome is Outcome.OK, result.error
+    assert host.requests_seen - before == len(sent)
+    assert 10 <= len(sent) <= 20  # pool open (NTLM legs), device probes, the user's task, pool close

@@ -119,6 +119,8 @@ class SimulatedHost:
         self.http_port = 0
         self.faults: set[str] = set()
         self.latency = 0.0
+        #: HTTP requests this host's listener has read (authentication legs included); benchmarks count with it.
+        self.requests_seen = 0
         #: Group Policy values under HKLM\SOFTWARE\Policies\Microsoft\PassportForWork (e.g. EnablePinRecovery=0).
         self.gpo: dict[str, int] = {}
         #: User-scope MDM values for the console user, under ``...\\PassportForWork\\<TenantId>\\<UserSid>\\Policies``.

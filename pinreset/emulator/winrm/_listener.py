@@ -283,6 +283,8 @@ class WinRMListener:
     def _respond(self, conn: _Conn, req: HttpRequest) -> bool:
         endpoint = conn.endpoint
         host = endpoint.host
+        with host.lock:
+            host.requests_seen += 1
         if host.latency and not conn.delayed:
             time.sleep(host.latency)  # a request the polling thread did not hold (first one after a TLS handshake)
         conn.delayed = False
