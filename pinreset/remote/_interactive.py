@@ -123,6 +123,7 @@ def run_as_interactive_user(
     user_sid: str,
     *,
     poll_interval: float = 0.2,
+    first_poll_interval: float = 0.0,
     not_run_grace: float = 3.0,
     task_name: str | None = None,
 ) -> str:
@@ -131,7 +132,9 @@ def run_as_interactive_user(
     Args:
         session: the open session with the host (its budget bounds the whole round trip).
         user_sid: the signed-in user's SID.
-        poll_interval: seconds between ``Get-ScheduledTaskInfo`` polls.
+        poll_interval: the longest wait between the starts of two ``Get-ScheduledTaskInfo`` polls.
+        first_poll_interval: the wait before the second poll (the first one shares the task's start); each
+            later wait doubles, up to ``poll_interval``.
         not_run_grace: seconds after which a task still "has not run" means the user has no session.
         task_name: override the generated name (tests).
 
@@ -156,6 +159,7 @@ def run_as_interactive_user(
         registered = True
         info = cmd("Get-ScheduledTaskInfo", TaskName=name)
         polled_at = started = session.budget.elapsed()
+        interval = min(first_poll_interval, poll_interval)
         # Create, register, start and take the first look in one round trip.
         result = _last_result(
             session.run_statements(
@@ -177,8 +181,10 @@ def run_as_interactive_user(
             elif result != SCHED_S_TASK_RUNNING:
                 shown = f"0x{result & 0xFFFFFFFF:X}" if result is not None else "unknown"
                 raise CheckFailure(Outcome.COMMAND_FAILED, f"dsregcmd in the user's session ended with {shown}")
-            # Polls start poll_interval apart; on a slow link the poll itself already took that long.
-            session.budget.sleep(max(0.0, poll_interval - (session.budget.elapsed() - polled_at)))
+            # A short task (dsregcmd takes about a second) is usually done by the first or second look, so the
+            # waits start short and back off; on a slow link the poll itself already took that long.
+            session.budget.sleep(max(0.0, interval - (session.budget.elapsed() - polled_at)))
+            interval = min(poll_interval, max(interval * 2, poll_interval / 4))
             polled_at = session.budget.elapsed()
             result = _last_result(session.run(info))
         # Read the output and remove task and file in the same round trip. Should Get-Content fail, the clean-up
