@@ -25,8 +25,19 @@ KIND_POLICY = "configurationPolicy"
 _ALL_USERS_ID = "adadadad-808e-44e2-905a-0b7873a8a531"
 _ALL_DEVICES_ID = "acacacac-9df4-4c7d-9d50-4ef0226f57a9"
 _TEMPLATES = {ACCOUNT_PROTECTION_TEMPLATE_ID: ("endpointSecurityAccountProtection", "Account Protection", "Version 1")}
-_POLICY_FIELDS = ("name", "description", "platforms", "technologies", "roleScopeTagIds", "templateReference",
-                  "settings", "creationSource", "priorityMetaData")
+# The writable properties of a settings catalog policy and the JSON type each must have (None allowed where the
+# property is nullable); anything else is refused as Graph's OData reader refuses an undeclared property.
+_POLICY_FIELDS: dict[str, tuple[type, ...]] = {
+    "name": (str,),
+    "description": (str, type(None)),
+    "platforms": (str,),
+    "technologies": (str,),
+    "roleScopeTagIds": (list,),
+    "templateReference": (Mapping, type(None)),
+    "settings": (list,),
+    "creationSource": (str, type(None)),
+    "priorityMetaData": (Mapping, type(None)),
+}
 
 
 class IntuneOps(TenantBase):
@@ -127,6 +138,7 @@ class IntuneOps(TenantBase):
                              "settingCount", "isAssigned") and not k.startswith("@odata.")) or k == "@odata.type"}
         if kind == KIND_POLICY:
             data.pop("@odata.type", None)
+            _check_policy_properties(data)
             merged = {**(existing or {}), **data}
             if not merged.get("name"):
                 raise bad_request("The 'name' property is required.")
@@ -334,3 +346,22 @@ class IntuneOps(TenantBase):
             del self.filters[filter_id]
             del self.filter_rules[filter_id]
             self.targeting_changed()
+
+
+def _check_policy_properties(data: Mapping[str, Any]) -> None:
+    """400 for a property a settings catalog policy does not have, or a value of the wrong JSON type (stored, it
+    would break every later read of the policy)."""
+    for key, value in data.items():
+        allowed = _POLICY_FIELDS.get(key)
+        if allowed is None:
+            raise bad_request(f"Could not find a property named '{key}' on type "
+                              "'microsoft.graph.deviceManagementConfigurationPolicy'.")
+        if not isinstance(value, allowed):
+            raise bad_request(f"Invalid value for property '{key}' of type "
+                              "'microsoft.graph.deviceManagementConfigurationPolicy'.")
+    tags = data.get("roleScopeTagIds")
+    if tags is not None and not all(isinstance(tag, str) for tag in tags):
+        raise bad_request("Invalid value for property 'roleScopeTagIds': a collection of strings is expected.")
+    template = data.get("templateReference")
+    if template and not isinstance(template.get("templateId", ""), (str, type(None))):
+        raise bad_request("Invalid value for property 'templateId' of 'templateReference'.")

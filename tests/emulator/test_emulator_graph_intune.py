@@ -257,3 +257,29 @@ def test_unused_assignment_filter_deletes(make_app: Any, call: Any) -> None:
                                       "rule": '(device.manufacturer -in ["Dell Inc.", "HP"])'}).json()
     assert call(app, "DELETE", f"{url}/{created['id']}").status == 204
     assert call(app, "GET", f"{url}/{created['id']}").status == 404
+
+
+@pytest.mark.parametrize(
+    ("extra", "fragment"),
+    [
+        ({"templateReference": [1]}, "templateReference"),
+        ({"technologies": 5}, "technologies"),
+        ({"roleScopeTagIds": [0]}, "roleScopeTagIds"),
+        ({"favouriteColour": "blue"}, "favouriteColour"),
+    ],
+)
+def test_policy_properties_of_the_wrong_type_or_unknown_are_400(
+    make_app: Any, call: Any, error_code: Any, extra: dict[str, Any], fragment: str
+) -> None:
+    """Creating or patching a policy with an unknown property or a value of the wrong type is 400, and the
+    collection stays readable afterwards."""
+    _, app = make_app()
+    created = call(app, "POST", POLICIES, catalog_policy(**extra))
+    assert created.status == 400
+    assert error_code(created) == "BadRequest"
+    assert fragment in created.json()["error"]["message"]
+    policy_id = call(app, "POST", POLICIES, catalog_policy()).json()["id"]
+    patched = call(app, "PATCH", f"{POLICIES}/{policy_id}", extra)
+    assert patched.status == 400
+    assert call(app, "GET", POLICIES).status == 200
+    assert call(app, "GET", f"{POLICIES}/{policy_id}").json()["templateReference"]["templateId"] == ""
