@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from pinreset._version import __version__
-from pinreset.cli._exit import ExitCode
+from pinreset.cli._exit import ExitCode, UsageError
 from pinreset.exceptions import AuthenticationError, PinresetError
 
 __all__ = ["ExitCode", "build_parser", "main"]
@@ -58,6 +58,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("pinreset: interrupted", file=sys.stderr)
         return ExitCode.INTERRUPTED
+    except UsageError as exc:
+        print(f"pinreset {args.command}: error: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
     except AuthenticationError as exc:
         print(f"pinreset: authentication failed: {exc}", file=sys.stderr)
         return ExitCode.AUTH

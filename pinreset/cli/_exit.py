@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import enum
 
+from pinreset.exceptions import ConfigurationError
+
 
 class ExitCode(enum.IntEnum):
     """Documented process exit codes."""
@@ -26,3 +28,12 @@ class ExitCode(enum.IntEnum):
     ERROR = 3
     AUTH = 4
     INTERRUPTED = 130
+
+
+class UsageError(ConfigurationError):
+    """A command-line option is malformed or options contradict each other: exit 2, like argparse's own errors.
+
+    Raised by the command modules for what argparse cannot check itself (``--assign-to Pilot`` without
+    ``group:``, ``--group`` with ``--device``); missing settings in the environment stay :class:`ConfigurationError`
+    (exit 3).
+    """

@@ -13,6 +13,7 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
+from pinreset.cli._exit import UsageError
 from pinreset.exceptions import ConfigurationError
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ def open_powershell(args: argparse.Namespace) -> TenantBackend:
 
     env = os.environ
     if getattr(args, "certificate", None) or getattr(args, "device_code", False):
-        raise ConfigurationError("--certificate and --device-code are for the graph backend; with --backend "
+        raise UsageError("--certificate and --device-code are for the graph backend; with --backend "
                                  "powershell use --ps-sign-in certificate --ps-thumbprint SHA1")
     host = args.ps_host or env.get("PINRESET_PS_HOST")
     if not host:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from pinreset.cli._exit import ExitCode
+from pinreset.cli._exit import ExitCode, UsageError
 from pinreset.cli._progress import Progress
 from pinreset.cli._tenant_opts import (
     add_desired_options,
@@ -15,7 +15,6 @@ from pinreset.cli._tenant_opts import (
     open_backend,
 )
 from pinreset.cli._views import show_status
-from pinreset.exceptions import ConfigurationError
 
 __all__ = ["register"]
 
@@ -47,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from pinreset.deploy import status
 
     if args.chart and args.no_devices:
-        raise ConfigurationError("--chart needs the device pass: drop --no-devices")
+        raise UsageError("--chart needs the device pass: drop --no-devices")
     desired = desired_from_args(args)
     with open_backend(args) as backend, Progress("reading devices") as progress:
         report = status(backend, desired, devices=not args.no_devices, progress=progress)

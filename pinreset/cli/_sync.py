@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pinreset.cli._exit import ExitCode
+from pinreset.cli._exit import ExitCode, UsageError
 from pinreset.cli._progress import Progress
 from pinreset.cli._tenant_opts import (
     add_desired_options,
@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     from pinreset.deploy import sync_devices
 
     if args.group and args.device:
-        raise ConfigurationError("--group and --device cannot be combined")
+        raise UsageError("--group and --device cannot be combined")
     desired = desired_from_args(args)
     with open_backend(args) as backend, Progress("devices") as progress:
         result = sync_devices(

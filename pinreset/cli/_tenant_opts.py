@@ -14,6 +14,7 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from pinreset.cli._exit import UsageError
 from pinreset.cli._ps_opts import add_powershell_options
 from pinreset.cli._render import OUTPUTS
 from pinreset.exceptions import ConfigurationError
@@ -110,7 +111,7 @@ def _group_names(values: list[str] | None, option: str) -> list[str]:
     for value in values or []:
         kind, _, name = value.partition(":")
         if kind.strip().lower() != "group" or not name.strip():
-            raise ConfigurationError(f"{option} {value!r}: expected group:NAME")
+            raise UsageError(f"{option} {value!r}: expected group:NAME")
         names.append(name.strip())
     return names
 
@@ -119,7 +120,7 @@ def desired_from_args(args: argparse.Namespace) -> DesiredState | None:
     """The desired state the options describe; ``None`` for ``status`` when none was given.
 
     Raises:
-        ConfigurationError: an option value is malformed.
+        UsageError: an option value is malformed or options contradict each other.
     """
     from pinreset.deploy import DEFAULT_POLICY_NAME, AllUsers, DesiredState, Groups
 
@@ -133,16 +134,21 @@ def desired_from_args(args: argparse.Namespace) -> DesiredState | None:
     all_users = [a for a in assign if a.strip().lower() in ("all-users", "allusers", "all")]
     groups = _group_names([a for a in assign if a not in all_users], "--assign-to")
     if all_users and groups:
-        raise ConfigurationError("--assign-to all-users cannot be combined with groups")
+        raise UsageError("--assign-to all-users cannot be combined with groups")
     excluded = _group_names(args.exclude, "--exclude")
-    return DesiredState(
-        assign_to=AllUsers() if all_users else Groups(*groups),
-        exclude=Groups(*excluded) if excluded else None,
-        name=args.policy_name or DEFAULT_POLICY_NAME,
-        method=args.method or "settings-catalog",
-        web_sign_in_allowed_urls=tuple(args.web_sign_in_url or ()),
-        provision_apps=not args.no_provision_apps,
-    )
+    try:
+        return DesiredState(
+            assign_to=AllUsers() if all_users else Groups(*groups),
+            exclude=Groups(*excluded) if excluded else None,
+            name=args.policy_name or DEFAULT_POLICY_NAME,
+            method=args.method or "settings-catalog",
+            web_sign_in_allowed_urls=tuple(args.web_sign_in_url or ()),
+            provision_apps=not args.no_provision_apps,
+        )
+    except ConfigurationError as exc:
+        # Everything DesiredState refuses here came from an option value (a bad domain, a group both assigned
+        # and excluded): a usage error, not a tenant error.
+        raise UsageError(str(exc)) from None
 
 
 def desired_with_defaults(args: argparse.Namespace) -> DesiredState:
@@ -167,7 +173,7 @@ def _credential(args: argparse.Namespace) -> Any:
         "ca_bundle": os.environ.get("PINRESET_CA_BUNDLE") or None,
     }
     if sum(bool(x) for x in (args.client_secret_env, args.certificate, args.device_code)) > 1:
-        raise ConfigurationError("choose one of --client-secret-env, --certificate, --device-code")
+        raise UsageError("choose one of --client-secret-env, --certificate, --device-code")
     if args.device_code:
         return auth.DeviceCodeCredential(tenant_id, client_id, **common)
     if args.certificate:

@@ -81,8 +81,8 @@ def test_status_check_exit_codes(fake: FakeTenantBackend, capsys: pytest.Capture
 
 
 def test_bad_group_option_is_one_clear_line(fake: FakeTenantBackend, capsys: pytest.CaptureFixture[str]) -> None:
-    """A malformed --assign-to and an unknown group both end in one error line, no traceback."""
-    assert main(["plan", "--assign-to", "Pilot"]) == 3
+    """A malformed --assign-to (usage, 2) and an unknown group (tenant, 3) both end in one error line."""
+    assert main(["plan", "--assign-to", "Pilot"]) == 2
     assert "expected group:NAME" in capsys.readouterr().err
     assert main(["plan", "--assign-to", "group:Nope"]) == 3
     err = capsys.readouterr().err
@@ -119,6 +119,28 @@ def test_remove_dry_run_and_yes(fake: FakeTenantBackend, capsys: pytest.CaptureF
     assert len(fake.policies) == 2
     assert main(["remove", "--yes"]) == 0
     assert [p.name for p in fake.policies.values()] == ["Hand made"]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["plan", "--assign-to", "all-users", "--assign-to", "group:Pilot"],
+        ["plan", "--exclude", "Kiosks"],
+        ["plan", "--assign-to", "group:Pilot", "--exclude", "group:Pilot"],
+        ["apply", "--yes", "--web-sign-in-url", "not a domain"],
+        ["status", "--chart", "x.png", "--no-devices"],
+        ["sync", "--group", "Pilot", "--device", "pc-01"],
+    ],
+)
+def test_malformed_options_exit_2_as_documented(
+    fake: FakeTenantBackend, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    """Bad or contradictory option values are usage errors (exit 2, one line), and nothing is written."""
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"pinreset {argv[0]}: error: ")
+    assert err.count("\n") == 1
+    assert fake.policies == {}
 
 
 def test_powershell_backend_needs_an_admin_host(
@@ -194,3 +216,10 @@ def test_apply_asks_on_a_terminal(
     assert "Apply 4 change(s)? [y/N]" in err
     assert "Create the service principal of Microsoft Pin Reset Service Production" in err
     assert bool(fake.policies) is applied
+
+
+def test_contradictory_credential_options_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    """Two credential kinds at once are refused as a usage error before any sign-in is tried."""
+    argv = ["status", "--tenant-id", "t", "--client-id", "c", "--certificate", "c.pem", "--device-code"]
+    assert main(argv) == 2
+    assert "choose one of" in capsys.readouterr().err
