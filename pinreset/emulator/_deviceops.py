@@ -232,7 +232,7 @@ class DeviceOps(TenantBase):
             raise bad_request("The request body must be a JSON object.")
         action = body.get("actionName")
         device_ids = body.get("deviceIds")
-        if action not in _REMOTE_ACTIONS:
+        if not isinstance(action, str) or action not in _REMOTE_ACTIONS:
             raise bad_request(f"The value '{action}' is not a valid managedDeviceRemoteAction.")
         if not isinstance(device_ids, list) or not device_ids or not all(isinstance(i, str) for i in device_ids):
             raise bad_request("deviceIds must be a non-empty collection of strings.")

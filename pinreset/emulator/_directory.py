@@ -383,16 +383,19 @@ class DirectoryOps(TenantBase):
         if not isinstance(body, dict):
             raise bad_request("The request body must be a JSON object.", code="Request_BadRequest")
         consent = body.get("consentType")
+        if not isinstance(body.get("scope") or "", str):
+            raise bad_request("Invalid value specified for property 'scope' of resource 'OAuth2PermissionGrant'.",
+                              code="Request_BadRequest")
         principal = body.get("principalId")
         with self.lock:
             for field in ("clientId", "resourceId"):
-                if body.get(field) not in self.service_principals:
+                if not isinstance(body.get(field), str) or body[field] not in self.service_principals:
                     raise bad_request(f"Invalid value specified for property '{field}' of resource "
                                       "'OAuth2PermissionGrant'.", code="Request_BadRequest")
             if consent not in ("AllPrincipals", "Principal"):
                 raise bad_request("Invalid value specified for property 'consentType' of resource "
                                   "'OAuth2PermissionGrant'.", code="Request_BadRequest")
-            if consent == "Principal" and principal not in self.users:
+            if consent == "Principal" and (not isinstance(principal, str) or principal not in self.users):
                 raise bad_request("Invalid value specified for property 'principalId' of resource "
                                   "'OAuth2PermissionGrant'.", code="Request_BadRequest")
             key = (body["clientId"], body["resourceId"], principal if consent == "Principal" else None)
@@ -419,6 +422,9 @@ class DirectoryOps(TenantBase):
                 raise not_found(grant_id, directory=True)
             if not isinstance(body, dict) or set(body) - {"scope"}:
                 raise bad_request("Only 'scope' can be updated.", code="Request_BadRequest")
+            if not isinstance(body.get("scope") or "", str):
+                raise bad_request("Invalid value specified for property 'scope' of resource "
+                                  "'OAuth2PermissionGrant'.", code="Request_BadRequest")
             grant["scope"] = str(body.get("scope") or "")
 
     def delete_grant(self, grant_id: str) -> None:

@@ -209,6 +209,8 @@ class IntuneOps(TenantBase):
         if clean["deviceAndAppManagementAssignmentFilterType"] not in ("none", "include", "exclude"):
             raise bad_request("deviceAndAppManagementAssignmentFilterType must be none, include or exclude.")
         filter_id = clean["deviceAndAppManagementAssignmentFilterId"]
+        if not isinstance(filter_id, (str, type(None))):
+            raise bad_request("deviceAndAppManagementAssignmentFilterId must be a string.")
         if filter_id and filter_id not in self.filters:
             raise bad_request(f"Assignment filter '{filter_id}' does not exist.")
         if "GroupAssignmentTarget" in kind or kind == "#microsoft.graph.groupAssignmentTarget":
@@ -288,6 +290,7 @@ class IntuneOps(TenantBase):
         """``POST /deviceManagement/assignmentFilters``: needs displayName, platform and a readable rule."""
         if not isinstance(body, Mapping) or not body.get("displayName") or not body.get("platform"):
             raise bad_request("An assignment filter needs 'displayName' and 'platform'.")
+        _check_filter_properties(body)
         rule = self._compile_rule(body.get("rule"))
         with self.lock:
             now = iso(self.now())
@@ -321,6 +324,7 @@ class IntuneOps(TenantBase):
         """``PATCH /deviceManagement/assignmentFilters/{id}`` (displayName, description, rule)."""
         if not isinstance(body, Mapping):
             raise bad_request("The request body must be a JSON object.")
+        _check_filter_properties(body)
         with self.lock:
             found = self.filters.get(filter_id)
             if found is None:
@@ -365,3 +369,14 @@ def _check_policy_properties(data: Mapping[str, Any]) -> None:
     template = data.get("templateReference")
     if template and not isinstance(template.get("templateId", ""), (str, type(None))):
         raise bad_request("Invalid value for property 'templateId' of 'templateReference'.")
+
+
+def _check_filter_properties(body: Mapping[str, Any]) -> None:
+    """400 for an assignment filter's text properties or role scope tags of the wrong JSON type."""
+    for key in ("displayName", "description", "platform", "assignmentFilterManagementType"):
+        if not isinstance(body.get(key) or "", str):
+            raise bad_request(f"Invalid value for property '{key}' of type "
+                              "'microsoft.graph.deviceAndAppManagementAssignmentFilter'.")
+    tags = body.get("roleScopeTags")
+    if tags is not None and (not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags)):
+        raise bad_request("Invalid value for property 'roleScopeTags': a collection of strings is expected.")

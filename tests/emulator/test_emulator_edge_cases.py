@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import urllib.parse
 from typing import Any
 
@@ -90,3 +91,40 @@ def test_loopback_hosts_do_not_warn(host: str, recwarn: pytest.WarningsRecorder)
     """Loopback addresses and localhost need no warning."""
     Emulator(devices=0, host=host)
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+_FILTER = {"displayName": "f", "platform": "windows10AndLater", "rule": '(device.osVersion -startsWith "10")'}
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body"),
+    [
+        ("POST", "/v1.0/oauth2PermissionGrants",
+         {"clientId": ["{sp}"], "resourceId": "{sp}", "consentType": "AllPrincipals", "scope": "User.Read"}),
+        ("POST", "/v1.0/oauth2PermissionGrants",
+         {"clientId": "{sp}", "resourceId": "{sp}", "consentType": "Principal", "principalId": {"id": "x"}}),
+        ("POST", "/v1.0/oauth2PermissionGrants",
+         {"clientId": "{sp}", "resourceId": "{sp}", "consentType": "AllPrincipals", "scope": ["User.Read"]}),
+        ("POST", "/beta/deviceManagement/managedDevices/executeAction",
+         {"actionName": ["syncDevice"], "deviceIds": ["{device}"]}),
+        ("POST", "/beta/deviceManagement/deviceConfigurations/{config}/assign",
+         {"assignments": [{"target": {"@odata.type": "#microsoft.graph.allDevicesAssignmentTarget",
+                                      "deviceAndAppManagementAssignmentFilterId": ["x"]}}]}),
+        ("POST", "/beta/deviceManagement/assignmentFilters", {**_FILTER, "roleScopeTags": 5}),
+        ("POST", "/beta/deviceManagement/assignmentFilters", {**_FILTER, "displayName": 5}),
+    ],
+)
+def test_mistyped_json_values_are_400_not_500(make_app: Any, call: Any, method: str, url: str, body: Any) -> None:
+    """A value of the wrong JSON type (a list where Graph expects a string, a number for a collection) is 400."""
+    _, app = make_app(devices=2)
+    ids = {
+        "sp": call(app, "GET", "/v1.0/servicePrincipals").json()["value"][0]["id"],
+        "device": call(app, "GET", "/v1.0/deviceManagement/managedDevices").json()["value"][0]["id"],
+        "config": call(app, "POST", "/beta/deviceManagement/deviceConfigurations",
+                       {"@odata.type": "#microsoft.graph.windows10CustomConfiguration", "displayName": "c",
+                        "omaSettings": []}).json()["id"],
+    }
+    filled = json.loads(json.dumps(body).replace("{sp}", ids["sp"]).replace("{device}", ids["device"]))
+    response = call(app, method, url.format(**ids), filled)
+    assert response.status == 400
+    assert response.json()["error"]["code"] in ("BadRequest", "Request_BadRequest")
