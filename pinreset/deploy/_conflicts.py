@@ -3,7 +3,7 @@
 A policy conflicts when it turns PIN recovery off (device or user scope) or blocks Windows Hello for Business,
 and its assignment overlaps ours. Overlap is judged without expanding "all users"; two group sets overlap when
 they share a group or, failing that, a (transitive) member — members are read only for the few policies that
-set a conflicting value.
+set a conflicting value. Groups excluded by either policy do not count.
 """
 
 from __future__ import annotations
@@ -50,6 +50,10 @@ def _includes(targets: Iterable[AssignmentTarget]) -> tuple[bool, tuple[str, ...
     return broad, tuple(groups)
 
 
+def _excluded(targets: Iterable[AssignmentTarget]) -> frozenset[str]:
+    return frozenset(t.group_id for t in targets if isinstance(t, ExclusionGroupTarget))
+
+
 def _overlap(
     ours: tuple[AssignmentTarget, ...],
     theirs: tuple[AssignmentTarget, ...],
@@ -60,18 +64,21 @@ def _overlap(
     their_broad, their_groups = _includes(theirs)
     if not (their_broad or their_groups) or not (our_broad or our_groups):
         return None
+    # Exclusions count on both sides: a group either policy excludes receives nothing from it.
+    our_excluded, their_excluded = _excluded(ours), _excluded(theirs)
     if their_broad:
+        if not our_broad and all(g in their_excluded for g in our_groups):
+            return None  # every group we target is excluded from theirs
         return next(describe_target(t, labels) for t in theirs if isinstance(t, (AllUsersTarget, AllDevicesTarget)))
+    their_groups = tuple(g for g in their_groups if g not in their_excluded and g not in our_excluded)
     if our_broad:
         # Every group the other policy targets holds some of "all users" (or their devices), unless we exclude it.
-        excluded_ids = {t.group_id for t in ours if isinstance(t, ExclusionGroupTarget)}
-        hit = [g for g in their_groups if g not in excluded_ids]
-        return ", ".join(f"group {labels.get(g, g)!r}" for g in hit) if hit else None
+        return ", ".join(f"group {labels.get(g, g)!r}" for g in their_groups) if their_groups else None
     shared = [g for g in their_groups if g in our_groups]
     if shared:
         return ", ".join(f"group {labels.get(g, g)!r}" for g in shared)
-    our_members = frozenset().union(*(members(g) for g in our_groups))
-    excluded = frozenset().union(*(members(t.group_id) for t in ours if isinstance(t, ExclusionGroupTarget)))
+    our_members = frozenset().union(*(members(g) for g in our_groups if g not in their_excluded))
+    excluded = frozenset().union(*(members(g) for g in our_excluded | their_excluded))
     for g in their_groups:
         common = (members(g) & our_members) - excluded
         if common:

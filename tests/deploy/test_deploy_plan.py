@@ -190,3 +190,32 @@ def test_missing_app_without_provisioning_warns_with_consent_url() -> None:
     messages = [w.message for w in result.warnings if w.code == "app_missing"]
     assert len(messages) == 2
     assert "login.windows.net" in messages[0]
+
+
+def test_group_the_other_policy_excludes_does_not_conflict() -> None:
+    """An all-users blocking policy that excludes pinreset's only group is not a conflict; one sparing another is."""
+    backend = FakeTenantBackend()
+    pilot = backend.add_group("Pilot", members=["u1"])
+    kiosk = backend.add_group("Kiosks", members=["u9"])
+    for name, spared in (("Spares pilot", pilot), ("Spares kiosks", kiosk)):
+        backend.add_policy(foreign_policy(
+            name, windows_hello=False, assignments=(AllUsersTarget(), ExclusionGroupTarget(group_id=spared.id)),
+        ))
+    result = plan(backend, DesiredState(assign_to=Groups("Pilot")))
+    assert [c.policy.name for c in result.conflicts] == ["Spares kiosks"]
+    assert result.conflicts[0].overlap == "all users"
+
+
+def test_excluded_members_do_not_make_group_policies_overlap() -> None:
+    """Two group policies sharing only members the other policy excludes do not conflict."""
+    backend = FakeTenantBackend()
+    backend.add_group("Pilot", members=["u1", "u2"])
+    sales = backend.add_group("Sales", members=["u2", "u3"])
+    vip = backend.add_group("VIP", members=["u2"])
+    backend.add_policy(foreign_policy(
+        "Sales lock", windows_hello=False,
+        assignments=(GroupTarget(group_id=sales.id), ExclusionGroupTarget(group_id=vip.id)),
+    ))
+    assert plan(backend, DesiredState(assign_to=Groups("Pilot"))).conflicts == ()
+    backend.add_group("Pilot2", members=["u3"])
+    assert [c.policy.name for c in plan(backend, DesiredState(assign_to=Groups("Pilot2"))).conflicts] == ["Sales lock"]
