@@ -320,8 +320,9 @@ class IntuneOps(TenantBase):
         except ValueError as exc:
             raise bad_request(f"The filter rule is not valid: {exc}.") from None
 
-    def update_filter(self, filter_id: str, body: Any) -> None:
-        """``PATCH /deviceManagement/assignmentFilters/{id}`` (displayName, description, rule)."""
+    def update_filter(self, filter_id: str, body: Any) -> dict[str, Any]:
+        """``PATCH /deviceManagement/assignmentFilters/{id}`` (displayName, description, rule); returns the
+        updated filter."""
         if not isinstance(body, Mapping):
             raise bad_request("The request body must be a JSON object.")
         _check_filter_properties(body)
@@ -337,6 +338,7 @@ class IntuneOps(TenantBase):
                     found[key] = copy.deepcopy(body[key])
             found["lastModifiedDateTime"] = iso(self.now())
             self.targeting_changed()
+            return copy.deepcopy(found)
 
     def delete_filter(self, filter_id: str) -> None:
         """``DELETE /deviceManagement/assignmentFilters/{id}``; 400 while an assignment uses it."""

@@ -140,8 +140,8 @@ def get_filter(app: GraphApp, ctx: Ctx, filter_id: str) -> Response:
 
 
 def patch_filter(app: GraphApp, ctx: Ctx, filter_id: str) -> Response:
-    app.tenant.update_filter(filter_id, ctx.body())
-    return no_content()
+    # Intune documents 200 with the updated filter here (unlike the directory's 204 for PATCH).
+    return entity(ctx, app.tenant.update_filter(filter_id, ctx.body()), f"{_FILTERS}/$entity")
 
 
 def delete_filter(app: GraphApp, ctx: Ctx, filter_id: str) -> Response:

@@ -216,7 +216,10 @@ def test_assignment_filters(make_app: Any, call: Any) -> None:
     assert created.status == 201
     filter_id = created.json()["id"]
     assert call(app, "GET", f"{url}/{filter_id}").json()["displayName"] == "Win11"
-    assert call(app, "PATCH", f"{url}/{filter_id}", {"description": "d"}).status == 204
+    patched = call(app, "PATCH", f"{url}/{filter_id}", {"description": "d"})
+    assert patched.status == 200  # Intune documents 200 with the updated filter
+    assert (patched.json()["id"], patched.json()["description"]) == (filter_id, "d")
+    assert call(app, "GET", f"{url}/{filter_id}").json()["description"] == "d"
     profile = call(app, "POST", CONFIGS, identity_profile()).json()
     target = {"@odata.type": "#microsoft.graph.allDevicesAssignmentTarget",
               "deviceAndAppManagementAssignmentFilterId": filter_id,
