@@ -155,15 +155,18 @@ class Router:
         return attrs.evolve(response, fault=fault)
 
     def _call(self, request: Request, target: Application | None) -> Response:
+        client_request_id = request.headers.get("client-request-id")
         if target is None:
             if request.path.lstrip("/").split("/", 1)[0] in _GRAPH_VERSIONS:
-                return _graph_error(503, "serviceNotAvailable", "The Graph surface is not configured.")
-            return _graph_error(404, "NotFound", f"No emulated service answers '{request.path}'.")
+                return _graph_error(503, "serviceNotAvailable", "The Graph surface is not configured.",
+                                    client_request_id)
+            return _graph_error(404, "NotFound", f"No emulated service answers '{request.path}'.", client_request_id)
         try:
             return target.handle(request)
         except Exception:  # a bug must not take the server down; Graph answers 500 in that case too
             _log.exception("unhandled error answering %s %s", request.method, request.path)
-            return _graph_error(500, "generalException", "An unexpected error occurred in the emulator.")
+            return _graph_error(500, "generalException", "An unexpected error occurred in the emulator.",
+                                client_request_id)
 
     def _app_id(self, request: Request, service: str) -> str | None:
         if service == "identity":
@@ -216,9 +219,9 @@ def _now_iso() -> str:
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def _graph_error(status: int, code: str, message: str) -> Response:
+def _graph_error(status: int, code: str, message: str, client_request_id: str | None) -> Response:
+    """Graph's error shape; ``client-request-id`` echoes the caller's, else equals ``request-id`` (as Graph does)."""
     request_id = str(uuid.uuid4())
-    payload = {
-        "error": {"code": code, "message": message, "innerError": {"date": _now_iso(), "request-id": request_id}}
-    }
-    return Response.json_body(status, payload, {"request-id": request_id})
+    ids = {"request-id": request_id, "client-request-id": client_request_id or request_id}
+    payload = {"error": {"code": code, "message": message, "innerError": {"date": _now_iso(), **ids}}}
+    return Response.json_body(status, payload, ids)

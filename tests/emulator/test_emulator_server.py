@@ -270,11 +270,16 @@ def test_msal_signs_in_in_process() -> None:
 
 
 def test_unknown_paths_get_graph_errors() -> None:
-    """Paths outside Graph and identity get a 404 in Graph's error shape."""
+    """Paths outside Graph and identity get a 404 in Graph's error shape, client-request-id included."""
     response = _router().handle(Request("GET", "/nothing/here"))
     assert response.status == 404
     assert response.json()["error"]["code"] == "NotFound"
-    assert uuid.UUID(response.json()["error"]["innerError"]["request-id"])
+    inner = response.json()["error"]["innerError"]
+    assert uuid.UUID(inner["request-id"])
+    assert inner["client-request-id"] == inner["request-id"] == response.headers["request-id"]
+    echoed = _router().handle(Request("GET", "/nothing/here", headers={"client-request-id": "mine-1"}))
+    assert echoed.json()["error"]["innerError"]["client-request-id"] == "mine-1"
+    assert echoed.headers["client-request-id"] == "mine-1"
 
 
 def test_tls_files_are_private_and_cover_loopback(tls: TlsMaterial) -> None:
