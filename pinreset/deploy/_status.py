@@ -86,6 +86,8 @@ class PolicyStatus:
         assigned_to: its assignment in words.
         expected_assignment: the wanted assignment in words (only when a desired state was given).
         duplicates: other policies carrying the marker (``pinreset apply`` deletes them).
+        assignment: the assignment's own state (``IN_SYNC``, ``UNASSIGNED`` or ``ASSIGNED_ELSEWHERE``), kept
+            when drift takes precedence in ``state`` so that ``problems`` names both.
     """
 
     state: PolicyState
@@ -94,6 +96,7 @@ class PolicyStatus:
     assigned_to: str = "nobody"
     expected_assignment: str | None = None
     duplicates: tuple[Policy, ...] = ()
+    assignment: PolicyState = PolicyState.IN_SYNC
 
 
 @attrs.frozen(kw_only=True)
@@ -138,9 +141,9 @@ class TenantReport:
         if self.policy.state is PolicyState.MISSING:
             found.append("the PIN recovery policy is missing")
         found.extend(f"the policy has drifted: {d.message}" for d in self.policy.drift)
-        if self.policy.state is PolicyState.UNASSIGNED:
+        if self.policy.assignment is PolicyState.UNASSIGNED:
             found.append("the policy is not assigned")
-        elif self.policy.state is PolicyState.ASSIGNED_ELSEWHERE:
+        elif self.policy.assignment is PolicyState.ASSIGNED_ELSEWHERE:
             found.append(
                 f"the policy is assigned to {self.policy.assigned_to}, not {self.policy.expected_assignment}"
             )
@@ -266,17 +269,15 @@ def _policy_status(
         )
     drifted = drift(keeper, spec)
     assigned = describe_targets(keeper.assignments, labels)
-    if drifted:
-        state = PolicyState.DRIFTED
-    elif all(isinstance(t, ExclusionGroupTarget) for t in keeper.assignments):
-        state = PolicyState.UNASSIGNED
+    if all(isinstance(t, ExclusionGroupTarget) for t in keeper.assignments):
+        assignment = PolicyState.UNASSIGNED
     elif wanted is not None and not same_targets(keeper.assignments, wanted):
-        state = PolicyState.ASSIGNED_ELSEWHERE
+        assignment = PolicyState.ASSIGNED_ELSEWHERE
     else:
-        state = PolicyState.IN_SYNC
+        assignment = PolicyState.IN_SYNC
     return PolicyStatus(
-        state=state, policy=keeper, drift=drifted, assigned_to=assigned, expected_assignment=expected,
-        duplicates=surplus,
+        state=PolicyState.DRIFTED if drifted else assignment, policy=keeper, drift=drifted, assigned_to=assigned,
+        expected_assignment=expected, duplicates=surplus, assignment=assignment,
     )
 
 

@@ -124,3 +124,18 @@ def test_status_without_desired_names_our_groups() -> None:
     backend.add_group("Pilot")
     apply(backend, DesiredState(assign_to=Groups("Pilot")))
     assert status(backend, devices=False).policy.assigned_to == "group 'Pilot'"
+
+
+def test_drift_does_not_hide_a_missing_assignment() -> None:
+    """A drifted policy that is also unassigned lists both problems, not only the drift."""
+    backend = FakeTenantBackend()
+    apply(backend, DesiredState())
+    p = next(iter(backend.policies.values()))
+    backend.policies[p.id] = p.__class__(
+        ref=p.ref, name=p.name, description=p.description, assignments=(),
+        settings=PolicySettings(pin_recovery=False, windows_hello=True),
+    )
+    report = status(backend)
+    assert report.policy.state is PolicyState.DRIFTED
+    assert report.policy.assignment is PolicyState.UNASSIGNED
+    assert report.problems == ("the policy has drifted: PIN recovery is off", "the policy is not assigned")
