@@ -50,6 +50,10 @@ def _date_header() -> str:
     return _date_cache[1]
 
 
+class _BodyTooLargeError(ValueError):
+    """A chunked request body beyond the size the server accepts."""
+
+
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "pinreset-emulator"
@@ -134,7 +138,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def _read_body(self, headers: dict[str, str]) -> bytes | None:
         if "chunked" in headers.get("transfer-encoding", "").lower():
-            return self._read_chunked()
+            try:
+                return self._read_chunked()
+            except _BodyTooLargeError:
+                self._refuse(413)
+            except ValueError:  # a chunk size that is not hexadecimal
+                self._refuse(400)
+            return None
         length_text = headers.get("content-length")
         if not length_text:
             return b""
@@ -157,8 +167,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                     pass  # trailers carry nothing the applications read
                 return b"".join(chunks)
             total += size
-            if total > _MAX_BODY:
-                raise ValueError("request body too large")
+            if size < 0 or total > _MAX_BODY:
+                raise _BodyTooLargeError if size >= 0 else ValueError("negative chunk size")
             chunks.append(self.rfile.read(size))
             self.rfile.readline(65537)
 
