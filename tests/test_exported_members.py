@@ -39,3 +39,41 @@ def test_lazy_names_are_exported() -> None:
     """Every lazily resolved name is listed in __all__."""
     lazy = pinreset._LAZY  # type: ignore[attr-defined]
     assert set(lazy) <= set(pinreset.__all__)
+
+
+def test_type_checking_block_matches_the_lazy_table() -> None:
+    """mypy users see every lazy name, imported from the very module the lazy loader uses."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(pinreset.__file__).read_text(encoding="utf-8"))
+    typed: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            for stmt in node.body:
+                assert isinstance(stmt, ast.ImportFrom)
+                assert stmt.module is not None
+                typed.update({alias.asname or alias.name: stmt.module for alias in stmt.names})
+    assert typed == pinreset._LAZY  # type: ignore[attr-defined]
+
+
+def test_import_is_lazy_and_dir_lists_the_api() -> None:
+    """`import pinreset` loads only the version and the exceptions; dir() shows exactly __all__."""
+    code = (
+        "import sys, pinreset; "
+        "print(','.join(sorted(m for m in sys.modules if m.startswith('pinreset')))); "
+        "print(dir(pinreset) == pinreset.__all__)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["pinreset,pinreset._version,pinreset.exceptions", "True"]
+
+
+def test_readiness_names_are_unambiguous() -> None:
+    """pinreset.Readiness is assess()'s result; the fleet check's enum lives only in pinreset.remote."""
+    import pinreset.dsreg
+    import pinreset.remote
+
+    assert pinreset.Readiness is pinreset.dsreg.Readiness
+    assert isinstance(pinreset.assess(pinreset.parse_dsregcmd("AzureAdJoined : YES")), pinreset.Readiness)
+    assert pinreset.remote.Readiness is not pinreset.Readiness
+    assert "pinreset.remote.Readiness" in (pinreset.Readiness.__doc__ or "")

@@ -34,7 +34,10 @@ class Verdict(str, enum.Enum):
 
 @attrs.frozen
 class Readiness:
-    """What :func:`assess` concluded, and why.
+    """What :func:`assess` concluded about one ``dsregcmd /status`` output, and why (``pinreset.Readiness``).
+
+    Not to be confused with ``pinreset.remote.Readiness``, the three-valued enum (ready, not ready, unknown) that
+    sums up a fleet check of one host; that one is exported from :mod:`pinreset.remote` only.
 
     Attributes:
         verdict: the outcome.
