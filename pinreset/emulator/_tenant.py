@@ -1,9 +1,9 @@
 """The emulated tenant: all in-memory state, one method per operation, no HTTP (moto's ``models.py``).
 
-``Tenant`` combines the directory, Intune configuration, status reporting and managed device operations; each
-lives in its own module (``_directory.py``, ``_intune.py``, ``_statusops.py``, ``_deviceops.py``) over the shared
-containers of ``_base.py``. Domain errors are :class:`~pinreset.emulator._errors.GraphProblem`, carrying Graph's
-status and error code.
+``Tenant`` combines the directory, permission grant, Intune configuration, status reporting and managed device
+operations; each lives in its own module (``_directory.py``, ``_permissiongrants.py``, ``_intune.py``,
+``_statusops.py``, ``_deviceops.py``) over the shared containers of ``_base.py``. Domain errors are
+:class:`~pinreset.emulator._errors.GraphProblem`, carrying Graph's status and error code.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pinreset.emulator._deviceops import DeviceOps
 from pinreset.emulator._devices import DeviceFacts
 from pinreset.emulator._directory import DirectoryOps
 from pinreset.emulator._dsregcmd import render_dsregcmd
+from pinreset.emulator._permissiongrants import GrantOps
 from pinreset.emulator._seeddata import PIN_RESET_CLIENT_APP_ID, PIN_RESET_SERVICE_APP_ID, generate_state
 from pinreset.emulator._statusops import StatusOps
 
@@ -25,7 +26,7 @@ __all__ = ["PIN_RESET_APP_IDS", "DeviceFacts", "Tenant"]
 PIN_RESET_APP_IDS = {"service": PIN_RESET_SERVICE_APP_ID, "client": PIN_RESET_CLIENT_APP_ID}
 
 
-class Tenant(DirectoryOps, StatusOps, DeviceOps):
+class Tenant(DirectoryOps, GrantOps, StatusOps, DeviceOps):
     """One emulated Entra ID / Intune tenant with a fleet of simulated Windows devices.
 
     Build it with :meth:`generate`. Every public method is thread-safe (one re-entrant lock).
