@@ -40,6 +40,11 @@ __all__ = ["Budget", "Cancelled", "CheckFailure", "Cmd", "HostSession", "classif
 _SILENT = frozenset({"Start-ScheduledTask", "Unregister-ScheduledTask", "Remove-Item"})
 
 
+#: Finished pipelines a session leaves for the pool's Delete to release. Hosts refuse new pipelines after
+#: MaxConcurrentCommandsPerShell (1000 by default) unless they are closed, so past this many each one is closed.
+_LEFT_OPEN_MAX = 32
+
+
 class Cancelled(Exception):  # noqa: N818 - a control-flow signal, not an error report
     """The fleet check was cancelled; the host's check stops at the next request."""
 
@@ -224,7 +229,7 @@ class HostSession:
         self.host = host
         self.connection = connection
         self.budget = budget
-        self.requests = 0
+        self._left_open = 0
         self.wsman = WSMan(**connection.wsman_kwargs(host))
         _bound_transport(self.wsman, connection, budget)
         self.pool = RunspacePool(self.wsman)
@@ -333,11 +338,15 @@ class HostSession:
         return json.loads("".join(texts))
 
     def _close_pipeline(self, ps: PowerShell) -> None:
-        # Hosts refuse new pipelines after MaxConcurrentCommandsPerShell unless each one is closed.
         try:
             with self.budget.cleanup():
                 if ps.state == PSInvocationState.RUNNING:
                     ps.stop()
+                elif ps.state == PSInvocationState.COMPLETED and self._left_open < _LEFT_OPEN_MAX:
+                    # All its output is in. Deleting the pool's shell when the check ends releases the command
+                    # as well; a Terminate signal now would cost one more round trip for nothing.
+                    self._left_open += 1
+                    self.pool.pipelines.pop(ps.id, None)
                 else:
                     ps.close()
         except Exception:  # noqa: S110 - a failed close must not mask the pipeline's own result

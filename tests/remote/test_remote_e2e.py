@@ -281,3 +281,25 @@ def test_listener_counts_every_request_the_client_sends(lab: Any, monkeypatch: A
     assert result.outcome is Outcome.OK, result.error
     assert host.requests_seen - before == len(sent)
     assert 10 <= len(sent) <= 20  # pool open (NTLM legs), device probes, the user's task, pool close
+
+
+def test_finished_pipelines_end_with_the_pool(lab: Any, monkeypatch: Any) -> None:
+    """Pipelines left for the pool's Delete are gone with it; past the cap, each one is closed at once."""
+    from pinreset.remote import _session
+
+    closed: list[object] = []
+    original = _session.PowerShell.close
+
+    def close(self: Any) -> None:
+        closed.append(self)
+        original(self)
+
+    monkeypatch.setattr(_session.PowerShell, "close", close)
+    monkeypatch.setattr(_session, "_LEFT_OPEN_MAX", 2)
+    spec, host = lab.take()
+    host.task_polls = 3  # six pipelines: device probes, task start, three polls, read and remove
+    result = check_device(spec, connection=lab.connection(), deadline=20)
+    assert result.outcome is Outcome.OK, result.error
+    assert len(closed) == 4  # the first two are left for the pool's Delete
+    assert host.shells == {}
+    _no_leftovers(host)
