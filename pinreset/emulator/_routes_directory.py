@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pinreset.emulator._errors import GraphProblem
+from pinreset.emulator._errors import GraphProblem, not_found
 from pinreset.emulator._graphcore import Ctx, Page, Route, collection, entity, no_content
 from pinreset.emulator._http import Response
 
@@ -30,7 +30,7 @@ def _list(app: GraphApp, ctx: Ctx, items: list[dict[str, Any]], entity_set: str,
                       known=(lambda name: name.lower() in known) if known else None, type_name=type_name)
 
 
-def _count(app: GraphApp, ctx: Ctx, items: list[dict[str, Any]]) -> Response:
+def _count(ctx: Ctx, items: list[dict[str, Any]]) -> Response:
     if ctx.request.headers.get("consistencylevel", "").lower() != "eventual":
         raise GraphProblem(400, "Request_BadRequest", "$count is not currently supported.")
     return Response(status=200, headers={"Content-Type": "text/plain"}, body=str(len(items)).encode())
@@ -43,8 +43,7 @@ def list_organization(app: GraphApp, ctx: Ctx) -> Response:
 def get_organization(app: GraphApp, ctx: Ctx, org_id: str) -> Response:
     org = app.tenant.organization()
     if org_id.lower() != org["id"]:
-        raise GraphProblem(404, "Request_ResourceNotFound", f"Resource '{org_id}' does not exist or one of its "
-                           "queried reference-property objects are not present.")
+        raise not_found(org_id, directory=True)
     return entity(ctx, org, "organization/$entity")
 
 
@@ -61,7 +60,7 @@ def list_users(app: GraphApp, ctx: Ctx) -> Response:
 
 
 def count_users(app: GraphApp, ctx: Ctx) -> Response:
-    return _count(app, ctx, app.tenant.list_users())
+    return _count(ctx, app.tenant.list_users())
 
 
 def get_user(app: GraphApp, ctx: Ctx, key: str) -> Response:
@@ -77,7 +76,7 @@ def list_groups(app: GraphApp, ctx: Ctx) -> Response:
 
 
 def count_groups(app: GraphApp, ctx: Ctx) -> Response:
-    return _count(app, ctx, app.tenant.list_groups())
+    return _count(ctx, app.tenant.list_groups())
 
 
 def get_group(app: GraphApp, ctx: Ctx, group_id: str) -> Response:
@@ -93,7 +92,7 @@ def group_transitive_members(app: GraphApp, ctx: Ctx, group_id: str) -> Response
 
 
 def count_group_transitive_members(app: GraphApp, ctx: Ctx, group_id: str) -> Response:
-    return _count(app, ctx, app.tenant.group_transitive_members(group_id))
+    return _count(ctx, app.tenant.group_transitive_members(group_id))
 
 
 def group_transitive_members_cast(app: GraphApp, ctx: Ctx, group_id: str, cast: str) -> Response:
@@ -109,7 +108,7 @@ def list_sps(app: GraphApp, ctx: Ctx) -> Response:
 
 
 def count_sps(app: GraphApp, ctx: Ctx) -> Response:
-    return _count(app, ctx, app.tenant.list_service_principals())
+    return _count(ctx, app.tenant.list_service_principals())
 
 
 def create_sp(app: GraphApp, ctx: Ctx) -> Response:
@@ -168,7 +167,6 @@ def patch_grant(app: GraphApp, ctx: Ctx, grant_id: str) -> Response:
 def delete_grant(app: GraphApp, ctx: Ctx, grant_id: str) -> Response:
     app.tenant.delete_grant(grant_id)
     return no_content()
-
 
 
 _D = "directory"
