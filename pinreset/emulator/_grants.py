@@ -307,12 +307,12 @@ def _is_graph(resource: str, base: str) -> bool:
     """Graph's URL, or the emulator's own root under any loopback name (it serves Graph too)."""
     if resource.lower() == GRAPH_RESOURCE:
         return True
-    theirs, ours = urllib.parse.urlsplit(resource.lower()), urllib.parse.urlsplit(base.lower())
-    if theirs.path.strip("/") or theirs.scheme not in ("http", "https"):
-        return False
-    if theirs.netloc == ours.netloc:
-        return True
     try:
+        theirs, ours = urllib.parse.urlsplit(resource.lower()), urllib.parse.urlsplit(base.lower())
+        if theirs.path.strip("/") or theirs.scheme not in ("http", "https"):
+            return False
+        if theirs.netloc == ours.netloc:
+            return True
         return theirs.hostname in _LOOPBACK and ours.hostname in _LOOPBACK and theirs.port == ours.port
-    except ValueError:  # a malformed port
+    except ValueError:  # a malformed URL (an unclosed IPv6 bracket) or port: not Graph
         return False

@@ -152,7 +152,10 @@ class IdentityApp:
         """``GET /common/discovery/instance``: msal's authority validation, answered for any host it names."""
         # Only the tenant is taken from the authority msal names: msal drops its port, and this server answers
         # for the tenant anyway.
-        named = urllib.parse.urlsplit(request.query.get("authorization_endpoint", ""))
+        try:
+            named = urllib.parse.urlsplit(request.query.get("authorization_endpoint", ""))
+        except ValueError:  # e.g. an unclosed IPv6 bracket
+            raise IdentityError(400, "invalid_instance", 50049, "Unknown or invalid instance.") from None
         segment = named.path.strip("/").split("/", 1)[0] or self.tenant_id
         host = urllib.parse.urlsplit(base).netloc
         return {

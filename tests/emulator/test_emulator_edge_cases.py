@@ -128,3 +128,21 @@ def test_mistyped_json_values_are_400_not_500(make_app: Any, call: Any, method: 
     response = call(app, method, url.format(**ids), filled)
     assert response.status == 400
     assert response.json()["error"]["code"] in ("BadRequest", "Request_BadRequest")
+
+
+def test_unparsable_resource_urls_in_scopes_are_invalid_resource() -> None:
+    """A scope whose resource URL cannot be parsed is the identity platform's 400 invalid_resource, not a 500."""
+    emu = Emulator(devices=1, seed=2)
+    for endpoint in ("token", "devicecode"):
+        answer = _form_post(emu, endpoint, {"client_id": emu.client_id, "client_secret": emu.client_secret,
+                                            "grant_type": "client_credentials", "scope": "https://[::1/.default"})
+        assert (answer["error"], answer["error_codes"]) == ("invalid_resource", [500011])
+
+
+def test_instance_discovery_of_an_unparsable_authority_is_invalid_instance() -> None:
+    """Instance discovery for an authority URL that cannot be parsed answers 400 invalid_instance."""
+    emu = Emulator(devices=1, seed=2)
+    response = emu.app.handle(Request("GET", "/common/discovery/instance", headers={"host": "127.0.0.1"},
+                                      query={"authorization_endpoint": "https://[::1/x/oauth2/v2.0/authorize"}))
+    assert response.status == 400
+    assert (response.json()["error"], response.json()["error_codes"]) == ("invalid_instance", [50049])
