@@ -121,7 +121,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         target = self.path
         if "://" in target.split("?", 1)[0]:  # absolute-form request target
-            parts = urllib.parse.urlsplit(target)
+            try:
+                parts = urllib.parse.urlsplit(target)
+            except ValueError:  # e.g. an unclosed IPv6 bracket
+                self._refuse(400)
+                return
             target = parts.path + ("?" + parts.query if parts.query else "")
         raw_path, _, raw_query = target.partition("?")
         headers.setdefault("host", self.server.authority)

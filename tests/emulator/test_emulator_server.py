@@ -316,8 +316,8 @@ def _exchange(server: EmulatorServer, tls: TlsMaterial, payload: bytes) -> bytes
 
 
 def test_http_framing_edge_cases(served: tuple[EmulatorServer, Router], tls: TlsMaterial) -> None:
-    """HTTP/1.0 closes after answering, Expect: 100-continue gets an interim answer, garbage (a request line or a
-    chunk size) gets 400 and a close."""
+    """HTTP/1.0 closes after answering, Expect: 100-continue gets an interim answer, garbage (a request line, an
+    absolute target or a chunk size) gets 400 and a close."""
     server, _ = served
     old = _exchange(server, tls, b"GET /v1.0/old HTTP/1.0\r\nHost: x\r\n\r\n")
     assert old.startswith(b"HTTP/1.1 200 OK\r\n")
@@ -335,3 +335,5 @@ def test_http_framing_edge_cases(served: tuple[EmulatorServer, Router], tls: Tls
                                        b"zz\r\n{}\r\n0\r\n\r\n")
     assert bad_chunk.startswith(b"HTTP/1.1 400 Bad Request\r\n")
     assert b"Connection: close" in bad_chunk
+    bad_target = _exchange(server, tls, b"GET https://[::1/v1.0/x HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert bad_target.startswith(b"HTTP/1.1 400 Bad Request\r\n")
