@@ -39,8 +39,9 @@ def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "sync",
         help="sync (and with --restart, restart) the targeted devices",
-        description="Send a sync to the Windows devices the policy targets (devices whose primary user is in "
-        "the assignment, minus exclusions), or to one group's or named devices. Devices create their PIN "
+        description="Send a sync to the Windows devices pinreset's policy targets in the tenant (devices whose "
+        "primary user is in its assignment, minus exclusions), or to those of the desired-state options, of one "
+        "group, or named devices. Devices create their PIN "
         "recovery protector after a restart; --restart sends one (users lose unsaved work). One result per "
         "device.",
         epilog="Exit codes: 0 every device succeeded, 1 some failed or were not found, 2 usage, 3 error, "
@@ -57,7 +58,9 @@ def register(subparsers: Any) -> None:
         "--retry-failed", metavar="FILE",
         help="re-run only the devices that did not succeed in FILE (the output of `sync --output json`)",
     )
-    add_desired_options(parser)
+    # No default desired state: without options the targets come from pinreset's policy as assigned in the
+    # tenant, so that `sync --restart` after a pilot roll-out restarts the pilot's devices only.
+    add_desired_options(parser, defaults=False)
     add_tenant_options(parser)
     add_output_option(parser)
     parser.set_defaults(handler=run)

@@ -12,10 +12,21 @@ from datetime import datetime, timezone
 import attrs
 
 from pinreset.backends import TenantBackend
+from pinreset.deploy._compare import is_ours
 from pinreset.deploy._desired import AllUsers, DesiredState
 from pinreset.deploy._targets import resolve_groups
 from pinreset.exceptions import ConfigurationError, PinresetError
-from pinreset.models import ActionOutcome, DeviceAction, DeviceActionResult, DeviceFilter, ManagedDevice
+from pinreset.models import (
+    ActionOutcome,
+    AllDevicesTarget,
+    AllUsersTarget,
+    DeviceAction,
+    DeviceActionResult,
+    DeviceFilter,
+    ExclusionGroupTarget,
+    GroupTarget,
+    ManagedDevice,
+)
 
 __all__ = ["SyncResult", "restart_devices", "select_devices", "sync_devices"]
 
@@ -65,10 +76,7 @@ class SyncResult:
 def _member_ids(backend: TenantBackend, names: Iterable[str]) -> frozenset[str]:
     names = tuple(names)
     groups = resolve_groups(names, backend.find_groups(list(names)))
-    ids: set[str] = set()
-    for group in groups.values():
-        ids.update(backend.list_group_member_ids(group.id))
-    return frozenset(ids)
+    return _members_of(backend, (group.id for group in groups.values()))
 
 
 def select_devices(
@@ -82,14 +90,16 @@ def select_devices(
 
     Exactly one way of choosing applies, first match wins: ``device_names``, then ``group`` (devices whose primary
     user is a member), then ``desired`` (all Windows devices for all users; else devices whose primary user is in
-    an assigned group; minus devices whose primary user is in an excluded group).
+    an assigned group; minus devices whose primary user is in an excluded group), then, without any of them, the
+    assignment of pinreset's policy in the tenant (read the same way).
 
     Returns:
         (devices, requested names that matched no device — known only once the iterator is exhausted, so the
         second item is filled for ``device_names`` before returning).
 
     Raises:
-        ConfigurationError: nothing says which devices, or a group does not exist.
+        ConfigurationError: nothing says which devices (no desired state, group or names, and no assigned pinreset
+            policy in the tenant), or a group does not exist.
     """
     if device_names:
         wanted = {n.casefold(): n for n in device_names}
@@ -100,10 +110,11 @@ def select_devices(
     if group:
         members = _member_ids(backend, [group])
         return (d for d in backend.list_managed_devices(DeviceFilter()) if d.user_id in members), ()
-    if desired is None:
-        raise ConfigurationError("say which devices to sync: a desired state, a group or device names")
-    excluded = _member_ids(backend, desired.exclude.names) if desired.exclude is not None else frozenset()
-    included = None if isinstance(desired.assign_to, AllUsers) else _member_ids(backend, desired.assign_to.names)
+    if desired is not None:
+        excluded = _member_ids(backend, desired.exclude.names) if desired.exclude is not None else frozenset()
+        included = None if isinstance(desired.assign_to, AllUsers) else _member_ids(backend, desired.assign_to.names)
+    else:
+        included, excluded = _policy_audience(backend)
 
     def chosen() -> Iterator[ManagedDevice]:
         for device in backend.list_managed_devices(DeviceFilter()):
@@ -114,6 +125,38 @@ def select_devices(
             yield device
 
     return chosen(), ()
+
+
+def _members_of(backend: TenantBackend, group_ids: Iterable[str]) -> frozenset[str]:
+    ids: set[str] = set()
+    for group_id in group_ids:
+        ids.update(backend.list_group_member_ids(group_id))
+    return frozenset(ids)
+
+
+def _policy_audience(backend: TenantBackend) -> tuple[frozenset[str] | None, frozenset[str]]:
+    """(included user ids or None for everyone, excluded user ids) of pinreset's policy as assigned in the tenant.
+
+    Without a desired state the devices to act on are those the deployed policy reaches, never more: a restart
+    of every device in the tenant for a policy assigned to a pilot group would be a costly surprise.
+
+    Raises:
+        ConfigurationError: the tenant has no pinreset policy, or it is assigned to nobody.
+    """
+    marked = [p for p in backend.list_policies() if is_ours(p)]
+    if not marked:
+        raise ConfigurationError(
+            "say which devices: no pinreset policy in the tenant to take its targets from "
+            "(pass a desired state, a group or device names)"
+        )
+    # Several marked policies (a method change under way): their assignments together.
+    targets = [t for p in marked for t in p.assignments]
+    everyone = any(isinstance(t, (AllUsersTarget, AllDevicesTarget)) for t in targets)
+    groups = [t.group_id for t in targets if isinstance(t, GroupTarget)]
+    if not everyone and not groups:
+        raise ConfigurationError("say which devices: pinreset's policy is not assigned to anyone")
+    excluded = _members_of(backend, dict.fromkeys(t.group_id for t in targets if isinstance(t, ExclusionGroupTarget)))
+    return (None if everyone else _members_of(backend, dict.fromkeys(groups))), excluded
 
 
 def _run(
@@ -179,7 +222,8 @@ def sync_devices(
 
     Args:
         backend: the tenant.
-        desired: target the devices of its assignment (see :func:`select_devices`).
+        desired: target the devices of its assignment (see :func:`select_devices`); ``None`` with no
+            ``device_names`` or ``group``: the devices pinreset's policy in the tenant is assigned to.
         restart: also restart every device whose sync succeeded (users lose unsaved work: opt in explicitly).
         device_names: target these devices instead.
         group: target the devices of this group's members instead.

@@ -93,12 +93,29 @@ def test_bad_group_option_is_one_clear_line(fake: FakeTenantBackend, capsys: pyt
 def test_sync_csv_has_one_row_per_device(fake: FakeTenantBackend, capsys: pytest.CaptureFixture[str]) -> None:
     """sync --output csv prints a header and one row per device; --restart adds one restart row each."""
     fake.add_devices(3)
-    assert main(["sync", "--output", "csv"]) == 0
+    assert main(["sync", "--assign-to", "all-users", "--output", "csv"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0] == "device_id,device_name,action,outcome,error"
     assert len(lines) == 4
-    assert main(["sync", "--restart", "--output", "csv"]) == 0
+    assert main(["sync", "--restart", "--assign-to", "all-users", "--output", "csv"]) == 0
     assert sum("rebootNow" in line for line in capsys.readouterr().out.splitlines()) == 3
+
+
+def test_sync_restart_follows_the_deployed_pilot_assignment(
+    fake: FakeTenantBackend, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """After a pilot roll-out, plain `sync --restart` restarts the pilot's devices only; with no policy it refuses."""
+    devices = fake.add_devices(3)
+    assert main(["sync", "--restart"]) == 3
+    assert "no pinreset policy" in capsys.readouterr().err
+    assert fake.writes == []
+    fake.add_group("Pilot", members=[devices[0].user_id or ""])
+    assert main(["apply", "--assign-to", "group:Pilot", "--yes"]) == 0
+    capsys.readouterr()
+    assert main(["sync", "--restart", "--output", "json"]) == 0
+    results = json.loads(capsys.readouterr().out)["results"]
+    pairs = [(r["device_id"], r["action"]) for r in results]
+    assert pairs == [(devices[0].id, "syncDevice"), (devices[0].id, "rebootNow")]
 
 
 def test_sync_unknown_device_exits_1(fake: FakeTenantBackend, capsys: pytest.CaptureFixture[str]) -> None:
@@ -178,7 +195,7 @@ def test_sync_retry_failed_reruns_only_failures(
     """--retry-failed reads an earlier JSON result and syncs just the devices that did not succeed."""
     devices = fake.add_devices(3)
     fake.drop_results_for = {devices[2].id}
-    assert main(["sync", "--output", "json"]) == 1
+    assert main(["sync", "--assign-to", "all-users", "--output", "json"]) == 1
     previous = tmp_path / "sync.json"
     previous.write_text(capsys.readouterr().out, encoding="utf-8")
     fake.drop_results_for = set()

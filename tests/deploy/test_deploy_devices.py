@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from pinreset.deploy import DesiredState, Groups, sync_devices
+from pinreset.deploy import DesiredState, Groups, apply, sync_devices
 from pinreset.exceptions import ConfigurationError, TransportError
 from pinreset.models import ActionOutcome, DeviceAction, DeviceActionResult
 from tests.deploy.fakes import EPOCH, FakeTenantBackend
@@ -41,6 +41,22 @@ def test_groups_and_exclusions_select_by_primary_user() -> None:
     backend.add_group("VIP", members=[devices[1].user_id or ""])
     result = sync_devices(backend, DesiredState(assign_to=Groups("Pilot"), exclude=Groups("VIP")))
     assert list(result.devices) == [devices[0].id]
+
+
+def test_without_desired_state_the_deployed_policy_decides() -> None:
+    """With no desired state the policy's own assignment (pilot minus VIP) is targeted, not every device."""
+    backend = FakeTenantBackend()
+    devices = backend.add_devices(4)
+    backend.add_group("Pilot", members=[devices[0].user_id or "", devices[1].user_id or ""])
+    backend.add_group("VIP", members=[devices[1].user_id or ""])
+    apply(backend, DesiredState(assign_to=Groups("Pilot"), exclude=Groups("VIP")))
+    result = sync_devices(backend, restart=True)
+    assert list(result.devices) == [devices[0].id]
+    assert backend.writes.count("rebootNow") == 1
+    policy = next(iter(backend.policies.values()))
+    backend.assign_policy(policy.ref, [])
+    with pytest.raises(ConfigurationError, match="not assigned"):
+        sync_devices(backend)
 
 
 def test_names_not_found_are_reported_not_dropped() -> None:
