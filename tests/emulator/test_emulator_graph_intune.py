@@ -199,10 +199,13 @@ def test_configuration_policies_are_beta_only(make_app: Any, call: Any) -> None:
 
 @pytest.mark.parametrize("body", [{"name": ""}, {"name": "x", "settings": [{"settingInstance": {}}]},
                                   {"name": "x", "settings": {}}])
-def test_invalid_policies_are_400(make_app: Any, call: Any, body: Any) -> None:
-    """A policy without a name or with malformed settings is refused."""
+def test_invalid_policies_are_400(make_app: Any, call: Any, error_code: Any, body: Any) -> None:
+    """A policy without a name or with malformed settings is refused with Intune's 400 and nothing is stored."""
     _, app = make_app()
-    assert call(app, "POST", POLICIES, body).status == 400
+    response = call(app, "POST", POLICIES, body)
+    assert response.status == 400
+    assert error_code(response) == "BadRequest"
+    assert call(app, "GET", POLICIES).json()["value"] == []
 
 
 def test_assignment_filters(make_app: Any, call: Any) -> None:

@@ -201,7 +201,11 @@ def test_orderby(make_app: Any, call: Any) -> None:
     _, app = make_app(devices=10)
     names = [d["deviceName"] for d in
              call(app, "GET", "/v1.0/deviceManagement/managedDevices?$orderby=deviceName desc").json()["value"]]
-    assert names == sorted(names, key=str.lower, reverse=True)
+    unordered = [d["deviceName"] for d in call(app, "GET", "/v1.0/deviceManagement/managedDevices").json()["value"]]
+    assert len(names) == 10
+    assert names == sorted(unordered, key=str.lower, reverse=True)
+    ascending = call(app, "GET", "/v1.0/deviceManagement/managedDevices?$orderby=deviceName").json()["value"]
+    assert [d["deviceName"] for d in ascending] == names[::-1]
 
 
 def test_isof_filters_by_odata_type(make_app: Any, call: Any) -> None:
