@@ -240,3 +240,26 @@ def test_contradictory_credential_options_exit_2(capsys: pytest.CaptureFixture[s
     argv = ["status", "--tenant-id", "t", "--client-id", "c", "--certificate", "c.pem", "--device-code"]
     assert main(argv) == 2
     assert "choose one of" in capsys.readouterr().err
+
+
+class _InterruptedTerminal(io.StringIO):
+    """A terminal whose user presses Ctrl+C at the prompt."""
+
+    def isatty(self) -> bool:
+        return True
+
+    def readline(self, size: int | None = -1) -> str:
+        raise KeyboardInterrupt
+
+
+def test_ctrl_c_at_the_prompt_exits_130_and_changes_nothing(
+    fake: FakeTenantBackend, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ctrl+C while apply asks ends with exit 130 and one line, and nothing is written to the tenant."""
+    monkeypatch.setattr("sys.stdin", _InterruptedTerminal())
+    assert main(["apply"]) == 130
+    err = capsys.readouterr().err
+    assert err.endswith("pinreset: interrupted\n")
+    assert "Traceback" not in err
+    assert fake.policies == {}
+    assert fake.sps == {}
