@@ -25,7 +25,9 @@ from pinreset.emulator._odata import (
     select_fields,
 )
 
-__all__ = ["Ctx", "Page", "Route", "collection", "dict_lookup", "entity", "no_content", "query_option"]
+__all__ = [
+    "Ctx", "Page", "Route", "collection", "count_matching", "dict_lookup", "entity", "no_content", "query_option",
+]
 
 T = TypeVar("T")
 
@@ -246,6 +248,29 @@ def collection(
         payload["@odata.nextLink"] = _next_link(ctx, next_position)
     payload["value"] = values
     return Response.json_body(200, payload)
+
+
+def count_matching(
+    ctx: Ctx,
+    items: Sequence[T],
+    *,
+    lookup: Lookup = dict_lookup,
+    known: Callable[[str], bool] | None = None,
+    type_name: str = "entity",
+) -> Response:
+    """A directory ``/$count`` segment: ``text/plain`` count of the items ``$filter`` and ``$search`` keep.
+
+    The segment is itself an advanced query, so it needs ``ConsistencyLevel: eventual``, and with it the
+    advanced filter operators are allowed.
+
+    Raises:
+        GraphProblem: 400 without ``ConsistencyLevel: eventual`` or for a query Graph would refuse.
+    """
+    if ctx.request.headers.get("consistencylevel", "").lower() != "eventual":
+        raise _bad(True, "$count is not currently supported.")
+    keep = _row_test(ctx, lookup, known=known, directory=True, type_name=type_name, advanced_ok=True, eventual=True)
+    total = sum(1 for item in items if keep(item)) if keep else len(items)
+    return Response(status=200, headers={"Content-Type": "text/plain"}, body=str(total).encode())
 
 
 def _page_size(request: Request, page: Page, directory: bool) -> int:

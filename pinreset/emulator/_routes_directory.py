@@ -6,10 +6,11 @@ Handlers are thin: read parameters, call the tenant, shape the answer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from pinreset.emulator._errors import GraphProblem, not_found
-from pinreset.emulator._graphcore import Ctx, Page, Route, collection, entity, no_content
+from pinreset.emulator._errors import not_found
+from pinreset.emulator._graphcore import Ctx, Page, Route, collection, count_matching, entity, no_content
 from pinreset.emulator._http import Response
 
 if TYPE_CHECKING:
@@ -24,16 +25,19 @@ def _page(app: GraphApp) -> Page:
     return app.page(Page(default=100, maximum=999, strict=True))
 
 
+def _known(items: list[dict[str, Any]]) -> Callable[[str], bool] | None:
+    """Property names the items have (for "Could not find a property" errors); None when there are no items."""
+    names = {k.lower() for item in items for k in item}
+    return (lambda name: name.lower() in names) if names else None
+
+
 def _list(app: GraphApp, ctx: Ctx, items: list[dict[str, Any]], entity_set: str, type_name: str) -> Response:
-    known = {k.lower() for item in items for k in item} or None
     return collection(ctx, items, to_json=lambda x: x, entity_set=entity_set, page=_page(app), directory=True,
-                      known=(lambda name: name.lower() in known) if known else None, type_name=type_name)
+                      known=_known(items), type_name=type_name)
 
 
-def _count(ctx: Ctx, items: list[dict[str, Any]]) -> Response:
-    if ctx.request.headers.get("consistencylevel", "").lower() != "eventual":
-        raise GraphProblem(400, "Request_BadRequest", "$count is not currently supported.")
-    return Response(status=200, headers={"Content-Type": "text/plain"}, body=str(len(items)).encode())
+def _count(ctx: Ctx, items: list[dict[str, Any]], type_name: str) -> Response:
+    return count_matching(ctx, items, known=_known(items), type_name=type_name)
 
 
 def list_organization(app: GraphApp, ctx: Ctx) -> Response:
@@ -60,7 +64,7 @@ def list_users(app: GraphApp, ctx: Ctx) -> Response:
 
 
 def count_users(app: GraphApp, ctx: Ctx) -> Response:
-    return _count(ctx, app.tenant.list_users())
+    return _count(ctx, app.tenant.list_users(), "user")
 
 
 def get_user(app: GraphApp, ctx: Ctx, key: str) -> Response:
@@ -76,7 +80,7 @@ def list_groups(app: GraphApp, ctx: Ctx) -> Response:
 
 
 def count_groups(app: GraphApp, ctx: Ctx) -> Response:
-    return _count(ctx, app.tenant.list_groups())
+    return _count(ctx, app.tenant.list_groups(), "group")
 
 
 def get_group(app: GraphApp, ctx: Ctx, group_id: str) -> Response:
@@ -92,7 +96,7 @@ def group_transitive_members(app: GraphApp, ctx: Ctx, group_id: str) -> Response
 
 
 def count_group_transitive_members(app: GraphApp, ctx: Ctx, group_id: str) -> Response:
-    return _count(ctx, app.tenant.group_transitive_members(group_id))
+    return _count(ctx, app.tenant.group_transitive_members(group_id), "directoryObject")
 
 
 def group_transitive_members_cast(app: GraphApp, ctx: Ctx, group_id: str, cast: str) -> Response:
@@ -108,7 +112,7 @@ def list_sps(app: GraphApp, ctx: Ctx) -> Response:
 
 
 def count_sps(app: GraphApp, ctx: Ctx) -> Response:
-    return _count(ctx, app.tenant.list_service_principals())
+    return _count(ctx, app.tenant.list_service_principals(), "servicePrincipal")
 
 
 def create_sp(app: GraphApp, ctx: Ctx) -> Response:

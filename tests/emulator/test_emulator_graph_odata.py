@@ -169,6 +169,26 @@ def test_count_needs_consistency_level_on_directory(make_app: Any, call: Any, er
     assert raw.body == str(len(tenant.users)).encode()
 
 
+def test_count_segment_applies_filter_and_search(make_app: Any, call: Any, error_code: Any) -> None:
+    """/users/$count counts what $filter or $search keep (advanced operators allowed), and refuses a bad filter."""
+    tenant, app = make_app()
+    eventual = {"ConsistencyLevel": "eventual"}
+    first = sorted(u.user_principal_name for u in tenant.users.values())[0]
+    prefix = first[:3]
+    expected = sum(1 for u in tenant.users.values() if u.user_principal_name.lower().startswith(prefix.lower()))
+    assert 0 < expected < len(tenant.users)
+    counted = call(app, "GET", f"/v1.0/users/$count?$filter=startswith(userPrincipalName,'{prefix}')",
+                   headers=eventual)
+    assert (counted.status, counted.body) == (200, str(expected).encode())
+    not_first = call(app, "GET", f"/v1.0/users/$count?$filter=userPrincipalName ne '{first}'", headers=eventual)
+    assert not_first.body == str(len(tenant.users) - 1).encode()
+    searched = call(app, "GET", f'/v1.0/users/$count?$search="userPrincipalName:{first}"', headers=eventual)
+    assert searched.body == b"1"
+    unknown = call(app, "GET", "/v1.0/users/$count?$filter=favouriteColour eq 'x'", headers=eventual)
+    assert unknown.status == 400
+    assert error_code(unknown) == "Request_BadRequest"
+
+
 def test_advanced_filter_operators_need_advanced_query(make_app: Any, call: Any, error_code: Any) -> None:
     """ne/not/endswith on directory objects need ConsistencyLevel: eventual plus $count=true."""
     _, app = make_app()
