@@ -36,11 +36,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--history", metavar="FILE", help="also count devices and append them to this JSON-lines file")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     args = parser.parse_args(argv)
-    desired = pinreset.DesiredState(
-        assign_to=pinreset.Groups(*args.group) if args.group else pinreset.AllUsers(),
-        exclude=pinreset.Groups(*args.exclude) if args.exclude else None,
-    )
     try:
+        desired = pinreset.DesiredState(
+            assign_to=pinreset.Groups(*args.group) if args.group else pinreset.AllUsers(),
+            exclude=pinreset.Groups(*args.exclude) if args.exclude else None,
+        )
         with GraphBackend.from_environment() as backend:
             report = pinreset.status(backend, desired, devices=bool(args.history))
         if args.history:

@@ -36,6 +36,13 @@ def test_every_example_has_help_and_a_docstring() -> None:
         assert "python examples/" + script in source
 
 
+def test_drift_check_bad_option_is_one_line_exit_3() -> None:
+    """A group both assigned and excluded ends the drift check with exit 3 and one line, as its docstring says."""
+    result = _run("nightly_drift_check.py", "--group", "Pilot", "--exclude", "Pilot")
+    assert result.returncode == 3
+    assert result.stderr == "error: group 'Pilot' is both assigned and excluded\n"
+
+
 def test_drift_check_then_pilot_then_all(served: Any, tmp_path: Path) -> None:
     """Drift before deploying (exit 1); pilot; the gate holds at an impossible bar; all users; no drift after."""
     env = served.env
