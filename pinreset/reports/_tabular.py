@@ -183,18 +183,29 @@ def to_json(records: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> str
 
 def _write(target: str | Path | IO[str], text: str) -> None:
     if isinstance(target, (str, Path)):
-        Path(target).write_text(text, encoding="utf-8")
+        try:
+            Path(target).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise ConfigurationError(f"cannot write {str(target)!r}: {exc.strerror or exc}") from exc
     else:
         target.write(text)
 
 
 def write_csv(records: Iterable[Mapping[str, Any]], columns: Sequence[str], target: str | Path | IO[str]) -> None:
-    """Write :func:`to_csv` to a path (UTF-8) or an open text file."""
+    """Write :func:`to_csv` to a path (UTF-8) or an open text file.
+
+    Raises:
+        ConfigurationError: the path cannot be written.
+    """
     _write(target, to_csv(records, columns))
 
 
 def write_json(records: Iterable[Mapping[str, Any]], columns: Sequence[str], target: str | Path | IO[str]) -> None:
-    """Write :func:`to_json` to a path (UTF-8) or an open text file."""
+    """Write :func:`to_json` to a path (UTF-8) or an open text file.
+
+    Raises:
+        ConfigurationError: the path cannot be written.
+    """
     _write(target, to_json(records, columns) + "\n")
 
 

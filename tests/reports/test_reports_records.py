@@ -185,3 +185,14 @@ def test_verdicts_from_a_folder_of_collected_outputs(deployed: Any, tmp_path: Pa
     bare = pinreset.DeviceReadinessReport.collect(deployed.backend)
     assert bare.readiness_counts() == bare.by_eligibility()
     assert {r["policy_state"] for r in bare.to_records()} >= {"succeeded"}
+
+
+def test_unwritable_path_is_a_configuration_error(tmp_path: Path) -> None:
+    """Writing records where no file can be made raises ConfigurationError naming the path, not an OSError."""
+    from pinreset.reports import COLLECTED_COLUMNS, write_csv, write_json
+
+    target = tmp_path / "missing-folder" / "out.csv"
+    for writer in (write_csv, write_json):
+        with pytest.raises(pinreset.ConfigurationError, match="missing-folder"):
+            writer([], COLLECTED_COLUMNS, target)
+    assert not target.parent.exists()
