@@ -68,8 +68,10 @@ def _open_admin_host_backend(emu: Emulator) -> TenantBackend:
     from pinreset.remote import WinRMConnection
 
     admin = emu.admin_host
-    if admin is None:  # pragma: no cover - run_demo starts the emulator with an admin host for this backend
-        raise RuntimeError("the emulator serves no admin host")
+    if admin is None:
+        from pinreset.exceptions import EmulatorError
+
+        raise EmulatorError("the emulator serves no admin host: start it with Emulator(admin_host=True)")
     env = {
         **emu.env,
         "PINRESET_PS_SIGN_IN": "certificate",

@@ -66,3 +66,13 @@ def test_demo_verifies_hybrid_devices_over_winrm(capsys: pytest.CaptureFixture[s
         else:
             assert row["readiness"] == "unknown"
     assert doc["summary"]["remote_ready"] == sum(row["readiness"] == "ready" for row in remote)
+
+
+def test_powershell_backend_needs_an_emulated_admin_host() -> None:
+    """Asking for the PowerShell backend of an emulator without an admin host is a typed EmulatorError."""
+    from pinreset.cli._demo import open_emulator_backend
+    from pinreset.emulator import Emulator
+    from pinreset.exceptions import EmulatorError
+
+    with Emulator(devices=1) as emu, pytest.raises(EmulatorError, match="admin_host=True"):
+        open_emulator_backend(emu, "powershell")
