@@ -39,10 +39,14 @@ class Request:
     raw_query: str = ""
 
     def json(self) -> Any:
-        """The body parsed as JSON (``None`` for an empty body); raises ``ValueError`` when it is not JSON."""
+        """The body parsed as JSON (``None`` for an empty body); raises ``ValueError`` when it is not JSON (nesting
+        too deep for the parser included)."""
         if not self.body:
             return None
-        return json.loads(self.body)
+        try:
+            return json.loads(self.body)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
 
 
 @attrs.frozen

@@ -146,3 +146,15 @@ def test_instance_discovery_of_an_unparsable_authority_is_invalid_instance() -> 
                                       query={"authorization_endpoint": "https://[::1/x/oauth2/v2.0/authorize"}))
     assert response.status == 400
     assert (response.json()["error"], response.json()["error_codes"]) == ("invalid_instance", [50049])
+
+
+@pytest.mark.parametrize("url", ["/v1.0/servicePrincipals", "/v1.0/$batch"])
+@pytest.mark.parametrize("body", [b"[" * 100_000, b'{"a":' * 100_000])
+def test_json_nested_beyond_the_parser_is_400(make_app: Any, url: str, body: bytes) -> None:
+    """A request body nested deeper than the JSON parser can follow is Graph's 400, not a RecursionError 500."""
+    _, app = make_app(devices=1)
+    request = Request("POST", url, headers={"host": "x", "authorization": "Bearer a",
+                                            "content-type": "application/json"}, body=body)
+    response = app.handle(request)
+    assert response.status == 400
+    assert response.json()["error"]["code"] == "BadRequest"
