@@ -225,7 +225,10 @@ def compile_filter_rule(rule: str) -> DeviceRule:
         while position < len(text) and text[position].isspace():
             position += 1
     parser = _RuleParser(tokens)
-    compiled = parser.parse_or()
+    try:
+        compiled = parser.parse_or()
+    except RecursionError:  # parentheses nested beyond the recursive parser: a rule nobody can read
+        raise ValueError("the filter rule is nested too deeply") from None
     if parser.index != len(tokens):
         raise ValueError("unexpected text after the end of the filter rule")
     return compiled

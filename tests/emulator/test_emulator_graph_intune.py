@@ -289,3 +289,14 @@ def test_policy_properties_of_the_wrong_type_or_unknown_are_400(
     assert patched.status == 400
     assert call(app, "GET", POLICIES).status == 200
     assert call(app, "GET", f"{POLICIES}/{policy_id}").json()["templateReference"]["templateId"] == ""
+
+
+def test_assignment_filter_rule_nested_too_deeply_is_400(make_app: Any, call: Any, error_code: Any) -> None:
+    """A rule with thousands of nested parentheses is refused with 400, not a RecursionError 500."""
+    _, app = make_app()
+    rule = "(" * 5000 + 'device.osVersion -eq "1"' + ")" * 5000
+    response = call(app, "POST", "/beta/deviceManagement/assignmentFilters",
+                    {"displayName": "f", "platform": "windows10AndLater", "rule": rule})
+    assert response.status == 400
+    assert error_code(response) == "BadRequest"
+    assert "nested too deeply" in response.json()["error"]["message"]
