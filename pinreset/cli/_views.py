@@ -35,9 +35,10 @@ def show_plan(plan: Plan, output: str, stream: IO[str] | None = None) -> None:
         print_json(plan_data(plan), out)
         return
     if output == "csv":
-        write_csv(("kind", "type", "description"),
-                  [*(("change", type(c).__name__, c.description) for c in plan.changes),
-                   *(("warning", w.code, w.message) for w in plan.warnings)], out)
+        # The documented columns of Plan.to_records (docs/reports.md); warnings are not rows of that table.
+        plan.write_csv(out)
+        for warning in plan.warnings:
+            sys.stderr.write(f"! {warning.message}\n")
         return
     tenant = plan.tenant.display_name or plan.tenant.id
     if plan.is_empty:
@@ -66,7 +67,7 @@ def show_apply(result: ApplyResult, output: str, stream: IO[str] | None = None) 
         }, out)
         return
     if output == "csv":
-        write_csv(("status", "type", "description", "object_id", "error"), rows, out)
+        result.write_csv(out)  # the documented columns of ApplyResult.to_records (docs/reports.md)
         return
     if not result.outcomes:
         out.write("No changes: the tenant is in the desired state.\n")

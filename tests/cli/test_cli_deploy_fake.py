@@ -5,6 +5,7 @@ End-to-end runs against the emulator server live in test_cli_apply.py; these pin
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 from pathlib import Path
@@ -263,3 +264,24 @@ def test_ctrl_c_at_the_prompt_exits_130_and_changes_nothing(
     assert "Traceback" not in err
     assert fake.policies == {}
     assert fake.sps == {}
+
+
+def test_plan_and_apply_csv_use_the_documented_record_columns(
+    fake: FakeTenantBackend, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """plan/apply --output csv write the columns of Plan/ApplyResult.to_records; plan's warnings go to stderr."""
+    from pinreset.reports import CHANGE_COLUMNS, OUTCOME_COLUMNS
+
+    assert main(["plan", "--output", "csv"]) == 0
+    out, err = capsys.readouterr()
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert tuple(rows[0]) == CHANGE_COLUMNS
+    assert [(r["step"], r["type"]) for r in rows] == [
+        ("1", "CreateServicePrincipal"), ("2", "CreateServicePrincipal"), ("3", "CreatePolicy"), ("4", "AssignPolicy"),
+    ]
+    assert "consent" in err
+    assert main(["apply", "--yes", "--output", "csv"]) == 0
+    applied = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert tuple(applied[0]) == OUTCOME_COLUMNS
+    assert {r["status"] for r in applied} == {"applied"}
+    assert len(applied) == 4
