@@ -16,6 +16,7 @@ See ``docs/emulator.md``.
 from __future__ import annotations
 
 import ipaddress
+import math
 import threading
 import uuid
 import warnings
@@ -325,8 +326,20 @@ class Emulator:
             self._router.clear_log()
 
     def advance(self, seconds: float) -> None:
-        """Move the simulated clock forward (devices check in, policies apply)."""
-        self.clock.advance(seconds)
+        """Move the simulated clock forward (devices check in, policies apply).
+
+        Args:
+            seconds: how far; a finite, non-negative number.
+
+        Raises:
+            EmulatorError: ``seconds`` is negative, not finite, or beyond the calendar.
+        """
+        if not math.isfinite(seconds) or seconds < 0:
+            raise EmulatorError(f"the simulated clock only moves forward by a finite time, not {seconds!r} s")
+        try:
+            self.clock.advance(seconds)
+        except OverflowError:
+            raise EmulatorError(f"advancing the simulated clock by {seconds!r} s leaves the calendar") from None
 
     def set_faults(self, faults: FaultConfig | None) -> None:
         """Start injecting ``faults`` into Graph requests (``None`` stops); counters start again at zero."""

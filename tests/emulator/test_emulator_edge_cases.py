@@ -10,6 +10,7 @@ import pytest
 
 from pinreset.emulator import Emulator, _grants, _oauth
 from pinreset.emulator._http import Request
+from pinreset.exceptions import EmulatorError
 
 
 class _ClearedByAnotherThread(dict[str, Any]):
@@ -158,3 +159,13 @@ def test_json_nested_beyond_the_parser_is_400(make_app: Any, url: str, body: byt
     response = app.handle(request)
     assert response.status == 400
     assert response.json()["error"]["code"] == "BadRequest"
+
+
+@pytest.mark.parametrize("seconds", [-1.0, float("nan"), float("inf"), 1e20])
+def test_advance_refuses_unusable_durations_with_an_emulator_error(seconds: float) -> None:
+    """Negative, non-finite or calendar-overflowing durations raise EmulatorError and leave the clock alone."""
+    emu = Emulator(devices=1, seed=2)
+    before = emu.clock.now()
+    with pytest.raises(EmulatorError, match="simulated clock"):
+        emu.advance(seconds)
+    assert emu.clock.now() == before
