@@ -69,7 +69,7 @@ def test_report_and_status_chart_against_served_emulator(served: Any, tmp_path: 
     assert result.returncode == 0, result.stderr
     assert len(_images(out.read_text(encoding="utf-8"))) == 3  # plus devices by verdict
     result = _cli(served, "status", "--no-devices", "--chart", str(chart))
-    assert result.returncode == 3
+    assert result.returncode == 2  # contradictory options: a usage error
     assert "drop --no-devices" in result.stderr
 
 
