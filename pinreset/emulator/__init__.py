@@ -402,7 +402,10 @@ class Emulator:
                 return self
             context = None
             if self._scheme == "https":
-                self._tls = TlsMaterial.generate(extra_names=(self._host, *self._extra_names))
+                try:
+                    self._tls = TlsMaterial.generate(extra_names=(self._host, *self._extra_names))
+                except ValueError as exc:
+                    raise EmulatorError(f"cannot make a certificate for {self._extra_names!r}: {exc}") from None
                 weakref.finalize(self, self._tls.cleanup)
                 context = self._tls.server_context()
             server = EmulatorServer(self._router, host=self._host, port=self._port, ssl_context=context)

@@ -33,11 +33,16 @@ _BACKDATE = datetime.timedelta(minutes=5)  # tolerate small clock differences be
 
 
 def _general_name(name: str) -> x509.GeneralName:
-    """An IP address SAN for addresses (clients match IPs only against those), a DNS SAN otherwise."""
+    """An IP address SAN for addresses (clients match IPs only against those), a DNS SAN otherwise.
+
+    Raises:
+        ValueError: a name that is neither an address nor a valid (possibly internationalised) host name.
+    """
     try:
         return x509.IPAddress(ipaddress.ip_address(name.strip("[]")))
     except ValueError:
-        return x509.DNSName(name)
+        # Certificates carry A-labels: an internationalised name goes in as its xn-- form, as clients send it.
+        return x509.DNSName(name.encode("idna").decode("ascii"))
 
 
 def _write_private(path: Path, data: bytes) -> None:

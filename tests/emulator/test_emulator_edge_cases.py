@@ -7,9 +7,11 @@ import urllib.parse
 from typing import Any
 
 import pytest
+from cryptography import x509
 
 from pinreset.emulator import Emulator, _grants, _oauth
 from pinreset.emulator._http import Request
+from pinreset.emulator._tls import TlsMaterial
 from pinreset.exceptions import EmulatorError
 
 
@@ -169,3 +171,16 @@ def test_advance_refuses_unusable_durations_with_an_emulator_error(seconds: floa
     with pytest.raises(EmulatorError, match="simulated clock"):
         emu.advance(seconds)
     assert emu.clock.now() == before
+
+
+def test_internationalised_extra_names_go_into_the_certificate_as_a_labels() -> None:
+    """A Unicode host name is certified in its xn-- form; an impossible one is an EmulatorError, not a ValueError."""
+    material = TlsMaterial.generate(extra_names=("bücher.example",))
+    try:
+        cert = x509.load_pem_x509_certificate(material.cert_path.read_bytes())
+        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        assert "xn--bcher-kva.example" in names.get_values_for_type(x509.DNSName)
+    finally:
+        material.cleanup()
+    with pytest.raises(EmulatorError, match="cannot make a certificate"):
+        Emulator(devices=0, extra_names=("a..b",)).start()
