@@ -47,10 +47,15 @@ def register(subparsers: Any) -> None:
 
 def _read(name: str) -> bytes:
     if name == "-":
+        if sys.stdin is None:  # started with standard input closed (e.g. by a service manager)
+            raise ConfigurationError("no standard input to read: name a FILE")
         if sys.stdin.isatty():
             # Pasting into the terminal is a fine way to use this command; say how to finish.
             print("Paste the dsregcmd /status output, then press Ctrl-D (Ctrl-Z, Enter on Windows).", file=sys.stderr)
-        return sys.stdin.buffer.read()
+        try:
+            return sys.stdin.buffer.read()
+        except OSError as exc:
+            raise ConfigurationError(f"cannot read standard input: {exc.strerror or exc}; name a FILE") from exc
     path = Path(name)
     try:
         return path.read_bytes()

@@ -93,3 +93,17 @@ def test_unparseable_input_is_one_line_exit_three(tmp_path: Path) -> None:
 def test_usage_errors_exit_two(args: tuple[str, ...]) -> None:
     """Bad arguments exit 2 (argparse)."""
     assert _run(*args).returncode == 2
+
+
+@pytest.mark.parametrize("close", ["import os; os.close(0)", "import sys; sys.stdin = None"])
+def test_closed_standard_input_is_one_line_exit_three(close: str) -> None:
+    """With standard input closed or absent, reading '-' is one line and exit 3, not a traceback."""
+    code = f"{close}; from pinreset.cli import main; raise SystemExit(main(['dsregcmd']))"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True, text=True, encoding="utf-8", cwd=ROOT, timeout=60, check=False,
+    )
+    assert result.returncode == 3, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "standard input" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
