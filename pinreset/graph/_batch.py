@@ -20,7 +20,7 @@ from pinreset.exceptions import (
     GraphError,
 )
 from pinreset.graph._errors import error_from_response
-from pinreset.graph._retry import RETRYABLE_IF_IDEMPOTENT, RETRYABLE_STATUSES, retry_after_of
+from pinreset.graph._retry import RETRYABLE_IF_IDEMPOTENT, retry_after_of
 
 if TYPE_CHECKING:
     from pinreset.graph._client import GraphClient
@@ -221,14 +221,16 @@ def run_batch(client: GraphClient, requests: Sequence[BatchRequest], *, version:
             answers.update(_send_chunk(client, version, chunk))
         for req in pending:
             attempts[req.id] += 1
-        transient = (*RETRYABLE_STATUSES, *RETRYABLE_IF_IDEMPOTENT, 0)
-        failed_transiently = {rid for rid, res in answers.items() if res.status in transient}
         retry: list[BatchRequest] = []
+        retrying: set[str] = set()
         waits: list[float] = []
+        # Requests come after their dependencies, so one pass sees whether a 424's dependency is resent: only
+        # then may the dependant go again (with dependsOn kept); otherwise it would run without its dependency.
         for req in pending:
             result = answers[req.id]
-            if round_no < client.retry_policy.max_retries and _should_retry(req, result, failed_transiently):
+            if round_no < client.retry_policy.max_retries and _should_retry(req, result, retrying):
                 retry.append(req)
+                retrying.add(req.id)
                 after = retry_after_of(result.headers)
                 if after is not None:
                     waits.append(after)

@@ -106,6 +106,20 @@ def test_failed_dependency_is_resent_with_its_dependent() -> None:
     assert retried["b"]["dependsOn"] == ["a"]
 
 
+def test_dependant_of_a_request_not_retried_is_not_resent_alone() -> None:
+    """A 424 whose dependency failed for good (a POST answered 504) keeps its 424 instead of running unguarded."""
+    server = BatchServer(plan={"p": [504, 200]})
+    client, _ = client_for(server)
+    requests = [
+        BatchRequest(id="p", method="POST", url="/things", body={"n": 1}),
+        BatchRequest(id="q", method="GET", url="/things/n1", depends_on=("p",)),
+    ]
+    results = run_batch(client, requests)
+    assert [r.status for r in results] == [504, 424]
+    assert len(server.batches) == 1
+    assert server.sends.get("q") is None
+
+
 def test_dependent_requests_never_split_across_batches() -> None:
     """A dependency chain starting at position 19 moves whole into the next batch."""
     requests = [
