@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -60,14 +61,15 @@ class TokenCache:
             if cache is None or not cache.has_state_changed:
                 return
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            # mkstemp creates a new file (O_EXCL, never through a symlink) with mode 0600 from the start, so the
+            # refresh tokens are never readable by others, not even for a moment, and no planted file is reused.
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+            tmp = Path(tmp_name)
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as handle:
                     handle.write(cache.serialize())
                     handle.flush()
                     os.fsync(handle.fileno())
-                tmp.chmod(0o600)  # be explicit: an existing temporary file keeps its old mode under O_CREAT
                 tmp.replace(self.path)
             except BaseException:
                 tmp.unlink(missing_ok=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import stat
 from collections.abc import Iterator
 from datetime import datetime
@@ -219,6 +220,41 @@ def test_token_cache_file_is_owner_only_and_reused(emu: Emulator, tmp_path: Path
     with secret_credential(emu, cache=TokenCache(path)) as again:
         assert again.get_token(GRAPH_SCOPE).token == token.token
     assert _identity_requests(emu) == before
+
+
+class _RecordingCache:
+    """Stands in for msal's cache: notes every file's mode in the directory while it is being serialized."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.has_state_changed = True
+        self.modes_while_writing: dict[str, int] = {}
+
+    def serialize(self) -> str:
+        for entry in self.directory.iterdir():
+            if not entry.is_symlink():
+                self.modes_while_writing[entry.name] = stat.S_IMODE(entry.stat().st_mode)
+        return '{"secret": "refresh-token"}'
+
+
+def test_token_cache_write_ignores_planted_temporary_file(tmp_path: Path) -> None:
+    """A symlink or loose file at a predictable temporary name is neither followed nor written through."""
+    path = tmp_path / "tokens.json"
+    victim = tmp_path / "victim.txt"
+    victim.write_text("untouched")
+    victim.chmod(0o644)
+    (tmp_path / f".tokens.json.{os.getpid()}.tmp").symlink_to(victim)
+    cache = TokenCache(path)
+    recorder = _RecordingCache(tmp_path)
+    cache._msal_cache = recorder
+    cache.save()
+    assert victim.read_text() == "untouched"
+    assert path.read_text() == '{"secret": "refresh-token"}'
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    written = {n: m for n, m in recorder.modes_while_writing.items() if n.startswith(".tokens.json")}
+    assert written
+    assert all(mode == 0o600 for mode in written.values())
+    assert not recorder.has_state_changed
 
 
 def test_token_cache_readable_by_others_is_refused(emu: Emulator, tmp_path: Path) -> None:
