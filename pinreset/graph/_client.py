@@ -195,7 +195,18 @@ class GraphClient:
             if left is not None and left <= 0:
                 raise DeadlineExceededError(f"{method} {safe_url(url)}: deadline of {self.deadline}s exceeded")
             if self.pacer is not None:
+                # The pacer's wait counts against the deadline like any other: refuse one that does not fit,
+                # and measure what is left only after it, so the attempt's timeout never outlives the deadline.
+                pace = self.pacer.wait_time(method, url)
+                if pace > 0 and not deadline.allows_wait(pace):
+                    raise DeadlineExceededError(
+                        f"{method} {safe_url(url)}: deadline of {self.deadline}s exceeded waiting for Intune's "
+                        f"request limits ({pace:.1f}s)"
+                    )
                 self.pacer.acquire(method, url)
+                left = deadline.remaining()
+                if left is not None and left <= 0:
+                    raise DeadlineExceededError(f"{method} {safe_url(url)}: deadline of {self.deadline}s exceeded")
             failure: PinresetError
             try:
                 response = self._send(method, url, params, json_body, send_headers, timeout, left)

@@ -28,7 +28,7 @@ from pinreset.exceptions import (
     ThrottledError,
     TransportError,
 )
-from pinreset.graph import GraphClient
+from pinreset.graph import FamilyLimit, GraphClient, Pacer
 
 ROOT = "https://graph.example.test"
 
@@ -152,6 +152,22 @@ def test_deadline_stops_long_waits() -> None:
     client, seen, clock = make_client([err(429, "TooManyRequests", {"Retry-After": "50"})], deadline=10.0)
     with pytest.raises(DeadlineExceededError):
         client.get("/v1.0/organization")
+    assert clock.sleeps == []
+    assert len(seen) == 1
+
+
+def test_pacing_wait_counts_against_the_deadline() -> None:
+    """A request the pacer would hold beyond the deadline fails at once instead of sleeping past it."""
+    seen: list[httpx.Request] = []
+    clock = Clock()
+    pacer = Pacer({"devices": FamilyLimit(writes=1, total=1, window=20.0)}, clock=clock, sleep=clock.sleep)
+    client = GraphClient(
+        StaticToken(), graph_url=ROOT, transport=scripted([ok()], seen), clock=clock, sleep=clock.sleep,
+        pacing=pacer, deadline=10.0,
+    )  # fmt: skip
+    client.get("/beta/deviceManagement/managedDevices")
+    with pytest.raises(DeadlineExceededError, match="request limits"):
+        client.get("/beta/deviceManagement/managedDevices")
     assert clock.sleeps == []
     assert len(seen) == 1
 
