@@ -89,7 +89,7 @@ class GraphBackend:
         cls,
         *,
         credential: TokenCredential,
-        cloud: Cloud | str = Cloud.GLOBAL,
+        cloud: Cloud | str | None = None,
         graph_url: str | None = None,
         ca_bundle: str | None = None,
         transport: Any = None,
@@ -99,19 +99,30 @@ class GraphBackend:
 
         Args:
             credential: anything with ``get_token(*scopes)``.
-            cloud: the national cloud (decides the Graph root unless ``graph_url`` is given).
+            cloud: the national cloud (decides the Graph root unless ``graph_url`` is given); default: the
+                credential's own cloud when it has one (pinreset's credentials do), else the global cloud.
             graph_url: Graph's root, overriding the cloud's.
             ca_bundle: a PEM CA bundle to trust for Graph.
             transport: an httpx transport instead of the network (tests, the emulator in-process).
             **client_options: further :class:`GraphClient` options (``timeout``, ``deadline``, ``pacing``, …).
 
         Raises:
-            ConfigurationError: an unknown cloud or option.
+            ConfigurationError: an unknown cloud or option, or a credential that signs in to another cloud.
         """
         unknown = set(client_options) - _CLIENT_OPTIONS
         if unknown:
             raise ConfigurationError(f"unknown GraphBackend options: {', '.join(sorted(unknown))}")
-        url = graph_url or Cloud.parse(cloud).graph_url
+        credential_cloud = getattr(credential, "cloud", None)
+        credential_cloud = credential_cloud if isinstance(credential_cloud, Cloud) else None
+        target = Cloud.parse(cloud) if cloud is not None else (credential_cloud or Cloud.GLOBAL)
+        if credential_cloud is not None and credential_cloud is not target:
+            # Tokens do not cross clouds: asking one cloud's sign-in for another's Graph can only fail, later
+            # and less clearly, so the mismatch is refused here.
+            raise ConfigurationError(
+                f"the credential signs in to the {credential_cloud.value} cloud but the backend was asked for "
+                f"{target.value}; create both for the same cloud"
+            )
+        url = graph_url or target.graph_url
         verify: bool | str | ssl.SSLContext = ca_bundle or True
         client = GraphClient(credential, graph_url=url, transport=transport, verify=verify, **client_options)
         return cls(client)

@@ -36,6 +36,16 @@ def test_cloud_endpoints(cloud: Cloud, authority: str, graph: str, environment: 
         assert backend.client.scopes == (f"{graph}/.default",)
 
 
+def test_backend_cloud_follows_the_credential_and_refuses_a_mismatch() -> None:
+    """Without cloud= the credential's cloud picks the Graph root; another cloud's Graph is refused."""
+    credential = ClientSecretCredential(TENANT, "client", "s3cret", cloud=Cloud.US_GOV_DOD)
+    with GraphBackend.connect(credential=credential) as backend:
+        assert backend.client.graph_url == "https://dod-graph.microsoft.us"
+        assert backend.client.scopes == ("https://dod-graph.microsoft.us/.default",)
+    with pytest.raises(ConfigurationError, match="us_gov_dod cloud but the backend was asked for global"):
+        GraphBackend.connect(credential=credential, cloud=Cloud.GLOBAL)
+
+
 def test_cloud_aliases() -> None:
     """Common spellings select a cloud; an unknown one is a ConfigurationError listing the choices."""
     assert Cloud.parse("USGov") is Cloud.US_GOV
