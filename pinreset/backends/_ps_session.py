@@ -193,9 +193,9 @@ class PSSession:
 
         try:
             if ps.state == PSInvocationState.RUNNING:
+                # stop() only sends ctrl_c: the command stays on the host until it is terminated, so close it too.
                 ps.stop()
-            else:
-                ps.close()
+            ps.close()
         except Exception as exc:  # must not mask the pipeline's result
             log.debug("closing a pipeline on %s failed: %s", self.host, _first_line(exc))
 

@@ -238,3 +238,33 @@ def test_sign_in_from_environment() -> None:
         sign_in_from_environment({**base, "PINRESET_PS_SIGN_IN": "certificate"})
     with pytest.raises(ConfigurationError, match="AZURE_CLIENT_SECRET"):
         sign_in_from_environment({**base, "PINRESET_PS_SIGN_IN": "secret"})
+
+
+class _RunningPipeline:
+    """A pipeline still running when its reader gives up; records the signals it is sent."""
+
+    def __init__(self) -> None:
+        from pypsrp.complex_objects import PSInvocationState
+
+        self.states = PSInvocationState
+        self.state = PSInvocationState.RUNNING
+        self.calls: list[str] = []
+
+    def stop(self) -> None:
+        self.calls.append("stop")
+        self.state = self.states.STOPPED
+
+    def close(self) -> None:
+        self.calls.append("close")
+
+
+def test_running_pipeline_is_stopped_then_terminated() -> None:
+    """Closing a running pipeline sends ctrl_c and then Terminate, so the host frees the command."""
+    from pinreset.backends._ps_session import PSSession
+    from pinreset.remote import WinRMConnection
+    from pinreset.remote._hosts import parse_host
+
+    session = PSSession(parse_host("adm01.example.test"), WinRMConnection(username="u", password="p"))
+    pipeline = _RunningPipeline()
+    session._close_pipeline(pipeline)
+    assert pipeline.calls == ["stop", "close"]
