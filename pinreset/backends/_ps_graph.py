@@ -12,6 +12,7 @@ import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from pinreset.backends._ps_session import Cmd, PSSession
 from pinreset.backends._ps_shapes import parse_json_outputs, sdk_to_graph
@@ -106,7 +107,11 @@ class MgClient:
             raise ParseError(f"{method} {uri} through Invoke-MgGraphRequest did not answer JSON") from exc
 
     def paginate(self, uri: str) -> Iterator[dict[str, Any]]:
-        """Every item of a collection, following ``@odata.nextLink`` (the full link, as Graph asks)."""
+        """Every item of a collection, following ``@odata.nextLink`` (its whole path and query, as Graph asks).
+
+        An absolute next link is sent as its path and query: ``Invoke-MgGraphRequest`` resolves that against the
+        connected cloud's Graph root, so the host's token never travels to a host named in an answer.
+        """
         link: str | None = uri
         while link:
             page = self.request("GET", link)
@@ -114,7 +119,7 @@ class MgClient:
                 raise ParseError(f"GET {link} did not return a collection")
             yield from (dict(item) for item in page.get("value") or [] if isinstance(item, Mapping))
             next_link = page.get("@odata.nextLink")
-            link = str(next_link) if next_link else None
+            link = _on_graph_root(str(next_link)) if next_link else None
 
     def post_batch(self, version: str, requests: Sequence[Mapping[str, Any]], *, idempotent: bool) -> list[Any]:
         """POST one ``$batch`` through ``Invoke-MgGraphRequest``; returns its ``responses``.
@@ -128,3 +133,12 @@ class MgClient:
         if not isinstance(responses, list):
             raise BackendError("$batch answered without a 'responses' list", backend="powershell")
         return responses
+
+
+def _on_graph_root(link: str) -> str:
+    """``link`` relative to the connected Graph root (path and query kept exactly, host and scheme dropped)."""
+    parts = urlsplit(link)
+    if not parts.scheme and not parts.netloc:
+        return link
+    path = parts.path if parts.path.startswith("/") else "/" + parts.path
+    return path + (f"?{parts.query}" if parts.query else "")

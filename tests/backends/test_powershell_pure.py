@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -268,3 +269,31 @@ def test_running_pipeline_is_stopped_then_terminated() -> None:
     pipeline = _RunningPipeline()
     session._close_pipeline(pipeline)
     assert pipeline.calls == ["stop", "close"]
+
+
+class _PagedSession:
+    """Answers Invoke-MgGraphRequest pages; the second page's link names another host."""
+
+    def __init__(self) -> None:
+        self.uris: list[str] = []
+
+    def invoke(self, commands: Any, **_: Any) -> list[Any]:
+        params = dict(commands[0].parameters)
+        self.uris.append(params["Uri"])
+        if len(self.uris) == 1:
+            link = "https://attacker.example.test/beta/deviceManagement/managedDevices?$skiptoken=A%27B"
+            return [json.dumps({"value": [{"id": "1"}], "@odata.nextLink": link})]
+        return [json.dumps({"value": [{"id": "2"}]})]
+
+
+def test_powershell_paging_keeps_next_links_on_the_connected_graph_root() -> None:
+    """An absolute nextLink reaches Invoke-MgGraphRequest as its path and query only, never with a host."""
+    from pinreset.backends._ps_graph import MgClient
+
+    session = _PagedSession()
+    items = list(MgClient(session).paginate("/beta/deviceManagement/managedDevices?$top=1"))  # type: ignore[arg-type]
+    assert [i["id"] for i in items] == ["1", "2"]
+    assert session.uris == [
+        "/beta/deviceManagement/managedDevices?$top=1",
+        "/beta/deviceManagement/managedDevices?$skiptoken=A%27B",
+    ]
