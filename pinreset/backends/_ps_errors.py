@@ -32,6 +32,7 @@ from pinreset.exceptions import (
     ThrottledError,
 )
 from pinreset.graph._errors import ERROR_BY_STATUS
+from pinreset.graph._retry import parse_retry_after
 
 __all__ = ["ErrorRecord", "GraphFailure", "error_from_records", "parse_graph_failure"]
 
@@ -40,7 +41,7 @@ _STATUS = re.compile(r"^\s*Status\s*:\s*(\d{3})\b", re.IGNORECASE | re.MULTILINE
 _CODE = re.compile(r"^\s*ErrorCode\s*:\s*(\S+)", re.IGNORECASE | re.MULTILINE)
 _REQUEST_ID = re.compile(r"^\s*request-id\s*:\s*([0-9A-Za-z-]+)", re.IGNORECASE | re.MULTILINE)
 _CLIENT_REQUEST_ID = re.compile(r"^\s*client-request-id\s*:\s*([0-9A-Za-z-]+)", re.IGNORECASE | re.MULTILINE)
-_RETRY_AFTER = re.compile(r"^\s*Retry-After\s*:\s*([0-9.]+)", re.IGNORECASE | re.MULTILINE)
+_RETRY_AFTER = re.compile(r"^\s*Retry-After\s*:\s*(\S.*?)\s*$", re.IGNORECASE | re.MULTILINE)
 _AADSTS = re.compile(r"\b(AADSTS\d+)\b")
 _NOT_CONNECTED = ("authentication needed", "connect-mggraph")
 #: FullyQualifiedErrorIds of PowerShell's own refusals (binding, a missing command): never a sign-in failure.
@@ -99,7 +100,7 @@ def parse_graph_failure(record: ErrorRecord) -> GraphFailure | None:
         message=head or "error",
         request_id=request_id.group(1) if request_id else None,
         client_request_id=client_request_id.group(1) if client_request_id else None,
-        retry_after=float(retry.group(1)) if retry else None,
+        retry_after=parse_retry_after(retry.group(1)) if retry else None,  # seconds or an HTTP date
     )
 
 

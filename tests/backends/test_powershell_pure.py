@@ -297,3 +297,16 @@ def test_powershell_paging_keeps_next_links_on_the_connected_graph_root() -> Non
         "/beta/deviceManagement/managedDevices?$top=1",
         "/beta/deviceManagement/managedDevices?$skiptoken=A%27B",
     ]
+
+
+def test_sdk_retry_after_as_http_date_is_read() -> None:
+    """A Retry-After given as an HTTP date becomes seconds instead of being ignored."""
+    from datetime import datetime, timedelta, timezone
+    from email.utils import format_datetime
+
+    when = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=120), usegmt=True)
+    record = _sdk_error("429 (TooManyRequests)", "TooManyRequests", extra=f"Retry-After                   : {when}\r\n")
+    err = error_from_records([record], command="Get-MgGroup")
+    assert isinstance(err, ThrottledError)
+    assert err.retry_after is not None
+    assert 100 < err.retry_after <= 120
