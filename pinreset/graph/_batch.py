@@ -178,9 +178,16 @@ def _send_chunk(client: GraphClient, version: str, chunk: list[BatchRequest]) ->
         if not isinstance(item, Mapping) or str(item.get("id")) not in ids:
             continue
         headers = item.get("headers") if isinstance(item.get("headers"), Mapping) else {}
+        status = item.get("status")
+        if isinstance(status, str) and status.strip().isdigit():
+            status = int(status)
+        if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
+            # An answer without a usable status is no answer: left for the "answered without" result below.
+            continue
         answers[str(item["id"])] = BatchResult(
-            id=str(item["id"]), status=int(item.get("status") or 0), headers=dict(headers or {}), body=item.get("body")
-        )
+            id=str(item["id"]), status=status, headers={str(k): str(v) for k, v in (headers or {}).items()},
+            body=item.get("body"),
+        )  # fmt: skip
     for req in chunk:
         answers.setdefault(req.id, BatchResult(id=req.id, status=0, body="$batch answered without this request"))
     return answers

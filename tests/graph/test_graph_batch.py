@@ -154,6 +154,21 @@ def test_non_idempotent_inner_504_is_not_retried() -> None:
     assert server.batches[0][0]["headers"]["Content-Type"] == "application/json"
 
 
+def test_inner_answer_without_a_usable_status_is_no_answer() -> None:
+    """An inner answer whose status is not a number ends as "no answer" (status 0), not a ValueError."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        inner = json.loads(request.content)["requests"]
+        return httpx.Response(200, json={"responses": [{"id": i["id"], "status": "OK"} for i in inner]})
+
+    client = GraphClient(Token(), graph_url=ROOT, transport=httpx.MockTransport(handler), pacing=False,
+                         sleep=lambda _s: None, max_retries=1)  # fmt: skip
+    results = run_batch(client, gets(2))
+    assert [r.status for r in results] == [0, 0]
+    assert [r.attempts for r in results] == [2, 2]
+    assert "without this request" in str(results[0].error())
+
+
 def test_bad_batch_input_is_refused() -> None:
     """Duplicate ids and dependencies on unknown ids are ConfigurationErrors, sent nowhere."""
     server = BatchServer()
