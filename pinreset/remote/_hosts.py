@@ -46,9 +46,34 @@ class HostSpec:
     host: str
     port: int | None = None
 
+    def __attrs_post_init__(self) -> None:
+        # A HostSpec built directly (the public API accepts them) must be as safe as a parsed entry: the host
+        # ends up in the WinRM URL, so a path, query, user-info or whitespace must never get that far.
+        if not isinstance(self.host, str) or not _valid_address(self.host):
+            raise ConfigurationError(f"host {self.host!r}: not a valid host name or IP address")
+        if self.port is not None and (
+            isinstance(self.port, bool) or not isinstance(self.port, int) or not 1 <= self.port <= 65535
+        ):
+            raise ConfigurationError(f"host {self.host!r}: port {self.port!r} is out of range 1-65535")
+
     def __str__(self) -> str:
         name = f"[{self.host}]" if ":" in self.host else self.host
         return f"{name}:{self.port}" if self.port is not None else name
+
+
+def _valid_address(host: str) -> bool:
+    """True for a DNS name, an IPv4 address or an (unbracketed) IPv6 address."""
+    if ":" in host:
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            return False
+        return True
+    try:
+        ipaddress.IPv4Address(host)
+    except ValueError:
+        return bool(_HOSTNAME.fullmatch(host)) and len(host) <= 253
+    return True
 
 
 def _port(text: str | None, original: str) -> int | None:

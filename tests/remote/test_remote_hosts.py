@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
@@ -140,3 +141,37 @@ def test_hosts_from_intune_refuses_hostile_device_names() -> None:
     """A device name that is not a host name never reaches a connection."""
     with pytest.raises(ConfigurationError):
         list(hosts_from_intune(_Backend(["PC-01", "evil; calc.exe"])))
+
+
+@pytest.mark.parametrize(
+    ("host", "port"),
+    [
+        ("evil.example/wsman?x=", None),
+        ("user:pw@pc-01", None),
+        ("pc 01", None),
+        ("[::1]", None),
+        ("", None),
+        ("pc-01", 0),
+        ("pc-01", 70000),
+        ("pc-01", True),
+    ],
+)
+def test_hostspec_built_directly_is_validated(host: str, port: Any) -> None:
+    """A HostSpec constructed by hand is refused like the same text given to parse_host."""
+    with pytest.raises(ConfigurationError):
+        HostSpec(host, port)
+
+
+def test_hostspec_invalid_never_reaches_check_fleet() -> None:
+    """check_fleet refuses an unvalidated host handed over as a HostSpec before any connection."""
+    from pinreset.remote import WinRMConnection, check_fleet
+
+    connection = WinRMConnection(username="u", password="p")
+    with pytest.raises(ConfigurationError):
+        check_fleet([HostSpec("pc-01", 5986), HostSpec("a/b", 5986)], connection=connection)
+
+
+def test_hosts_from_intune_refuses_an_out_of_range_port() -> None:
+    """The port given for every Intune host is range-checked too."""
+    with pytest.raises(ConfigurationError):
+        list(hosts_from_intune(_Backend(["PC-01"]), port=70000))
