@@ -146,13 +146,15 @@ def _paced_chunks(client: GraphClient, version: str, units: list[list[BatchReque
     pacer = client.pacer
     chunk: list[BatchRequest] = []
     for unit in units:
-        must_wait = pacer is not None and pacer.wait_time(unit[0].method, f"/{version}{unit[0].url}") > 0
+        paced = [(req.method, f"/{version}{req.url}") for req in unit]
+        # The whole unit must fit now: a wait for any of its requests would hold the gathered ones back and
+        # make them arrive later than the pacer counted them.
+        must_wait = pacer is not None and pacer.wait_time_all(paced) > 0
         if chunk and (len(chunk) + len(unit) > MAX_BATCH or must_wait):
             yield chunk
             chunk = []
         if pacer is not None:
-            for req in unit:
-                pacer.acquire(req.method, f"/{version}{req.url}")
+            pacer.acquire_all(paced)
         chunk.extend(unit)
     if chunk:
         yield chunk

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
 
 import attrs
@@ -87,13 +87,18 @@ class SlidingWindow:
         self.window = window + margin
         self._sent: deque[float] = deque()
 
-    def wait_time(self, now: float) -> float:
-        """Seconds until one more event is allowed (0 when it is allowed now)."""
+    def wait_time(self, now: float, count: int = 1) -> float:
+        """Seconds until ``count`` more events are allowed together (0 when they are allowed now).
+
+        More than ``limit`` events can never fit; they are let through once the window is empty.
+        """
         while self._sent and now - self._sent[0] >= self.window:
             self._sent.popleft()
-        if len(self._sent) < self.limit:
+        count = min(max(count, 1), self.limit)
+        if len(self._sent) + count <= self.limit:
             return 0.0
-        return self._sent[0] + self.window - now
+        # The oldest events must leave until ``count`` free places remain.
+        return self._sent[len(self._sent) + count - self.limit - 1] + self.window - now
 
     def record(self, now: float) -> None:
         """Count one event at ``now``."""
@@ -138,10 +143,48 @@ class Pacer:
 
     def wait_time(self, method: str, url: str) -> float:
         """Seconds :meth:`acquire` would wait now for this request (nothing is counted)."""
-        windows = self._windows_for(method, url)
+        return self.wait_time_all([(method, url)])
+
+    def _counts(self, requests: Sequence[tuple[str, str]]) -> dict[int, tuple[SlidingWindow, int]]:
+        counts: dict[int, tuple[SlidingWindow, int]] = {}
+        for method, url in requests:
+            for window in self._windows_for(method, url):
+                counts[id(window)] = (window, counts.get(id(window), (window, 0))[1] + 1)
+        return counts
+
+    def wait_time_all(self, requests: Sequence[tuple[str, str]]) -> float:
+        """Seconds until all ``(method, url)`` requests may be sent together (nothing is counted)."""
+        counts = self._counts(requests)
         with self._lock:
             now = self._clock()
-            return max((w.wait_time(now) for w in windows), default=0.0)
+            return max((w.wait_time(now, n) for w, n in counts.values()), default=0.0)
+
+    def acquire_all(self, requests: Sequence[tuple[str, str]]) -> float:
+        """Wait until all ``(method, url)`` requests may be sent together, then count them all at once.
+
+        Requests that travel in one ``$batch`` arrive together, so they are counted at the same moment: counting
+        them one by one with a wait in between would date the earlier ones too early.
+
+        Returns:
+            Seconds waited.
+        """
+        counts = self._counts(requests)
+        if not counts:
+            return 0.0
+        waited = 0.0
+        with self._lock:
+            while True:
+                now = self._clock()
+                wait = max(w.wait_time(now, n) for w, n in counts.values())
+                if wait <= 0:
+                    for w, n in counts.values():
+                        for _ in range(n):
+                            w.record(now)
+                    break
+                self._sleep(wait)
+                waited += wait
+            self.waited += waited
+        return waited
 
     def acquire(self, method: str, url: str) -> float:
         """Wait until a ``method`` request to ``url`` may be sent, then count it.

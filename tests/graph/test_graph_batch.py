@@ -11,7 +11,7 @@ import pytest
 
 from pinreset.auth import AccessToken
 from pinreset.exceptions import ConfigurationError, ThrottledError
-from pinreset.graph import BatchRequest, GraphClient, run_batch
+from pinreset.graph import BatchRequest, FamilyLimit, GraphClient, Pacer, run_batch
 
 ROOT = "https://graph.example.test"
 
@@ -167,6 +167,31 @@ def test_inner_answer_without_a_usable_status_is_no_answer() -> None:
     assert [r.status for r in results] == [0, 0]
     assert [r.attempts for r in results] == [2, 2]
     assert "without this request" in str(results[0].error())
+
+
+def test_linked_requests_are_paced_as_one_arrival() -> None:
+    """A dependsOn pair that does not fit the pacer's window starts a new batch instead of waiting mid-batch."""
+    now = [0.0]
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        now[0] += seconds
+
+    pacer = Pacer({"devices": FamilyLimit(writes=2, total=100)}, clock=lambda: now[0], sleep=sleep)
+    server = BatchServer()
+    client = GraphClient(Token(), graph_url=ROOT, transport=httpx.MockTransport(server), pacing=pacer, sleep=sleep)
+    sync = "/deviceManagement/managedDevices/{}/syncDevice"
+    requests = [
+        BatchRequest(id="a", method="POST", url=sync.format("a")),
+        BatchRequest(id="b", method="POST", url=sync.format("b")),
+        BatchRequest(id="c", method="POST", url=sync.format("c"), depends_on=("b",)),
+        BatchRequest(id="d", method="POST", url=sync.format("d")),
+    ]
+    results = run_batch(client, requests)
+    assert all(r.ok for r in results)
+    assert [[i["id"] for i in b] for b in server.batches] == [["a"], ["b", "c"], ["d"]]
+    assert sleeps == [20.25, 20.25]
 
 
 def test_bad_batch_input_is_refused() -> None:
