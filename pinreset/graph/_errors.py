@@ -97,7 +97,10 @@ def error_from_response(
     text = message or httpx.codes.get_reason_phrase(status) or "error"
     if status == 401:
         where = f" ({method} {url})" if method and url else ""
-        rid = f" (request-id {request_id})" if request_id else ""
+        ids = [f"request-id {request_id}"] if request_id else []
+        if kwargs["client_request_id"]:
+            ids.append(f"client-request-id {kwargs['client_request_id']}")
+        rid = f" ({', '.join(ids)})" if ids else ""
         message = f"Graph refused the access token{where}: {code or 401}: {text}{rid}"
         return AuthenticationError(message, error_code=code)
     if status == 429:

@@ -233,6 +233,9 @@ def test_401_refetches_token_once_then_authentication_error() -> None:
         client.get("/v1.0/organization")
     assert raised.value.error_code == "InvalidAuthenticationToken"
     assert sent == ["Bearer token-1", "Bearer token-2"]
+    assert "request-id rid-1" in str(raised.value)
+    assert "client-request-id " in str(raised.value)
+    assert "token-2" not in str(raised.value)
 
 
 def test_token_refreshed_before_expiry() -> None:
