@@ -374,8 +374,10 @@ class GraphClient:
 
         Raises:
             GraphError: for errors other than an unknown outcome or a conflict, or when retries run out.
+            DeadlineExceededError: when the client's deadline, counted over the whole create, runs out.
         """
         attempts = 0
+        deadline = Deadline(self.deadline, self._clock)  # the whole create, its lookups and waits included
         while True:
             try:
                 result = self.request("POST", url, json_body=body, headers=headers, idempotent=False).body
@@ -393,7 +395,12 @@ class GraphClient:
                 attempts += 1
                 if isinstance(exc, ConflictError) or attempts > self.retry_policy.max_retries:
                     raise
-                self._sleep(self.retry_policy.backoff(attempts, self._rng))
+                wait = self.retry_policy.backoff(attempts, self._rng)
+                if not deadline.allows_wait(wait):
+                    raise DeadlineExceededError(
+                        f"POST {safe_url(url)}: deadline of {self.deadline}s exceeded while retrying ({exc})"
+                    ) from exc
+                self._sleep(wait)
 
     def post_batch(self, version: str, requests: Sequence[Mapping[str, Any]], *, idempotent: bool) -> list[Any]:
         """POST one ``$batch`` of up to 20 requests; returns its ``responses`` list (any order).

@@ -295,6 +295,15 @@ def test_create_posts_again_when_lookup_finds_nothing() -> None:
     assert len(clock.sleeps) == 1
 
 
+def test_create_retries_stop_at_the_deadline() -> None:
+    """Repeated unknown outcomes end in DeadlineExceededError once the next backoff would pass the deadline."""
+    client, seen, clock = make_client([raise_(httpx.ReadError)], deadline=5.0)
+    with pytest.raises(DeadlineExceededError):
+        client.create("/v1.0/servicePrincipals", {"appId": "a"}, lookup=lambda: None)
+    assert clock.now < 5.0
+    assert 2 <= len(seen) <= 3
+
+
 def test_create_conflict_returns_existing() -> None:
     """A 409 on create returns what the lookup finds."""
     client, _, _ = make_client([err(409, "Conflict")])
