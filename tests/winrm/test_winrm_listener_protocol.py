@@ -280,3 +280,48 @@ def test_malformed_psrp_data_is_a_fault(pool: Any, host: SimulatedHost, make_cli
         pool.shell.send("stdin", b"\x00" * 30)
     assert caught.value.code == 2150858752
     assert make_client(host).execute_ps("dsregcmd /status")[2] is False
+
+
+def test_concurrent_shell_creates_never_exceed_the_quota(
+    host: SimulatedHost, hosts: WinRMHosts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Creates racing on several workers get one free shell slot between them, never one each."""
+    import threading
+    import time
+
+    from pypsrp.exceptions import WSManFaultError
+    from pypsrp.shell import WinRS
+
+    from pinreset.emulator.winrm import _service
+
+    class SlowCount(dict[str, Any]):
+        # Widens the window between "is there room?" and "add the shell", where unguarded workers race.
+        def __len__(self) -> int:
+            count = super().__len__()
+            time.sleep(0.2)
+            return count
+
+    before = dict(host.shells)
+    monkeypatch.setattr(_service, "_MAX_SHELLS", len(before) + 1)
+    monkeypatch.setattr(host, "shells", SlowCount(before))
+    start = threading.Barrier(4)
+    outcomes: list[str] = []
+
+    def open_one() -> None:
+        with _wsman(host, hosts) as wsman:
+            shell = WinRS(wsman)
+            start.wait(timeout=30)
+            try:
+                shell.open()
+            except WSManFaultError as exc:
+                outcomes.append(str(exc.code))
+            else:
+                outcomes.append("opened")
+
+    threads = [threading.Thread(target=open_one) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == ["2150859174"] * 3 + ["opened"]
+    assert len(dict(host.shells)) == len(before) + 1

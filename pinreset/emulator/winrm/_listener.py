@@ -118,9 +118,11 @@ class WinRMListener:
         self._hung.clear()
         # A worker may be holding a Receive open for up to OperationTimeout: release it.
         for host in {e.host for e in self._endpoints}:
-            for shell in list(host.shells.values()):
+            with host.lock:
+                shells = list(host.shells.values())
+                host.shells.clear()
+            for shell in shells:
                 shell.close()
-            host.shells.clear()
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._poller.close()
         if self._user_file is not None:

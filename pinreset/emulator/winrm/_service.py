@@ -119,7 +119,8 @@ def handle(host: SimulatedHost, data: bytes) -> Answer:
             return _shell_not_found(req, host)
         shell.last_used = time.monotonic()
         if action == f"{_T}Delete":
-            host.shells.pop(shell.shell_id, None)
+            with host.lock:
+                host.shells.pop(shell.shell_id, None)
             shell.close()
             return _ok(req, f"{_T}DeleteResponse", "")
         if action == f"{_SHELL}/Command":
@@ -183,10 +184,33 @@ def _get(req: SoapRequest, host: SimulatedHost) -> Answer:
 def _purge_idle(host: SimulatedHost) -> None:
     """Forget shells nobody used for a while (clients that died or were cut off never send Delete)."""
     cutoff = time.monotonic() - _IDLE_TIMEOUT
-    for shell_id, shell in list(host.shells.items()):
-        if shell.last_used < cutoff:
-            host.shells.pop(shell_id, None)
-            shell.close()
+    with host.lock:
+        idle = [shell for shell in host.shells.values() if shell.last_used < cutoff]
+        for shell in idle:
+            host.shells.pop(shell.shell_id, None)
+    # Closed outside the host lock: a shell's own lock is taken while its pipelines use the host.
+    for shell in idle:
+        shell.close()
+
+
+def _reserve(host: SimulatedHost, shell_id: str, shell: Any) -> bool:
+    """Add ``shell`` unless the quota is reached; checked and added under the host lock, as workers race here."""
+    with host.lock:
+        if len(host.shells) >= _MAX_SHELLS:
+            return False
+        host.shells[shell_id] = shell
+        return True
+
+
+def _quota_fault(req: SoapRequest, host: SimulatedHost) -> Answer:
+    return _fault(
+        req,
+        host,
+        2150859174,
+        "w:QuotaLimit",
+        "The WS-Management service cannot process the request. This user is allowed a maximum number "
+        "of 64 shells, which has been exceeded. Close existing shells or raise the quota for this user.",
+    )
 
 
 def _create(req: SoapRequest, host: SimulatedHost) -> Answer:
@@ -205,7 +229,8 @@ def _create(req: SoapRequest, host: SimulatedHost) -> Answer:
     if resource == _CMD_RESOURCE:
         codepage = int(req.options.get("WINRS_CODEPAGE") or host.codepage)
         shell_id = str(uuid.uuid4()).upper()
-        host.shells[shell_id] = WinRSShell(host, shell_id, codepage)
+        if not _reserve(host, shell_id, WinRSShell(host, shell_id, codepage)):
+            return _quota_fault(req, host)
         return _created(req, host, shell_id, resource, ("stdin", "stdout stderr"))
     if resource.lower() == _PS_RESOURCE.lower():
         creation = req.body.find("pwsh:creationXml", NS) if req.body is not None else None
@@ -214,7 +239,9 @@ def _create(req: SoapRequest, host: SimulatedHost) -> Answer:
                 req, host, 2150858817, "w:SchemaValidationError", "The creationXml element is missing.", sender=True
             )
         psrp = PSRPShell(host, base64.b64decode(creation.text))
-        host.shells[psrp.shell_id] = psrp
+        if not _reserve(host, psrp.shell_id, psrp):
+            psrp.close()
+            return _quota_fault(req, host)
         return _created(req, host, psrp.shell_id, resource, ("stdin pr", "stdout"))
     return _fault(
         req,
