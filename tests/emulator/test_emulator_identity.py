@@ -289,24 +289,11 @@ def test_device_code_flow_signs_in_the_simulated_user(stack: Stack) -> None:
     assert refreshed["access_token"] != result["access_token"]
 
 
-def test_device_code_polling_errors(stack: Stack) -> None:
-    """Polling answers authorization_pending, then slow_down when polled too fast, then an unknown code fails."""
-    client_id = stack.registry.admin.client_id
-    with _httpx(stack) as client:
-        flow = client.post(f"/{TENANT}/oauth2/v2.0/devicecode", data={"client_id": client_id, "scope": GRAPH_SCOPE[0]})
-        device_code = flow.json()["device_code"]
-        form = {"client_id": client_id, "grant_type": "urn:ietf:params:oauth:grant-type:device_code"}
-        first = client.post(f"/{TENANT}/oauth2/v2.0/token", data={**form, "device_code": device_code})
-        second = client.post(f"/{TENANT}/oauth2/v2.0/token", data={**form, "device_code": device_code})
-        unknown = client.post(f"/{TENANT}/oauth2/v2.0/token", data={**form, "device_code": "nope"})
-    assert (first.status_code, first.json()["error"]) == (400, "authorization_pending")
-    assert second.json()["error"] == "slow_down"
-    assert unknown.json()["error"] == "bad_verification_code"
+_FORM = {"host": "emulator", "content-type": "application/x-www-form-urlencoded"}
 
 
-def test_device_code_expires() -> None:
-    """An unredeemed device code past its lifetime answers expired_token."""
-    clock = [1_000.0]
+def _clocked_identity(clock: list[float], config: IdentityConfig) -> tuple[IdentityApp, AppRegistry]:
+    """An identity app whose wall clock is ``clock[0]``, so device code timing never depends on the machine."""
     registry = AppRegistry(1)
     identity = IdentityApp(
         tenant_id=TENANT,
@@ -314,18 +301,54 @@ def test_device_code_expires() -> None:
         registry=registry,
         signer=Signer(),
         user=SignInUser("u", "u@contoso.com", "U"),
-        config=IdentityConfig(device_code_lifetime=60),
+        config=config,
         now=lambda: clock[0],
     )
-    headers = {"host": "emulator", "content-type": "application/x-www-form-urlencoded"}
-    body = f"client_id={registry.admin.client_id}&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default".encode()
-    started = identity.handle(Request("POST", f"/{TENANT}/oauth2/v2.0/devicecode", headers=headers, body=body)).json()
-    clock[0] += 61
+    return identity, registry
+
+
+def _start_device_flow(identity: IdentityApp, client_id: str) -> str:
+    body = f"client_id={client_id}&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default".encode()
+    started = identity.handle(Request("POST", f"/{TENANT}/oauth2/v2.0/devicecode", headers=_FORM, body=body))
+    assert started.status == 200
+    return str(started.json()["device_code"])
+
+
+def _poll_device_flow(identity: IdentityApp, client_id: str, device_code: str) -> Response:
     poll = (
-        f"client_id={registry.admin.client_id}&grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code"
-        f"&device_code={started['device_code']}"
+        f"client_id={client_id}&grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code"
+        f"&device_code={device_code}"
     ).encode()
-    answer = identity.handle(Request("POST", f"/{TENANT}/oauth2/v2.0/token", headers=headers, body=poll))
+    return identity.handle(Request("POST", f"/{TENANT}/oauth2/v2.0/token", headers=_FORM, body=poll))
+
+
+def test_device_code_polling_errors() -> None:
+    """Polling answers authorization_pending, then slow_down when polled too fast, then an unknown code fails."""
+    clock = [1_000.0]
+    identity, registry = _clocked_identity(clock, IdentityConfig(device_code_delay=0.3))
+    client_id = registry.admin.client_id
+    device_code = _start_device_flow(identity, client_id)
+    clock[0] += 0.1  # before the simulated user approves
+    first = _poll_device_flow(identity, client_id, device_code)
+    clock[0] += 0.1  # well inside half the announced one-second interval
+    second = _poll_device_flow(identity, client_id, device_code)
+    unknown = _poll_device_flow(identity, client_id, "nope")
+    assert (first.status, first.json()["error"]) == (400, "authorization_pending")
+    assert (second.status, second.json()["error"]) == (400, "slow_down")
+    assert (unknown.status, unknown.json()["error"]) == (400, "bad_verification_code")
+    clock[0] += 10  # approved, and polled after the widened interval: the code is redeemed
+    redeemed = _poll_device_flow(identity, client_id, device_code)
+    assert redeemed.status == 200, redeemed.json()
+    assert "access_token" in redeemed.json()
+
+
+def test_device_code_expires() -> None:
+    """An unredeemed device code past its lifetime answers expired_token."""
+    clock = [1_000.0]
+    identity, registry = _clocked_identity(clock, IdentityConfig(device_code_lifetime=60))
+    device_code = _start_device_flow(identity, registry.admin.client_id)
+    clock[0] += 61
+    answer = _poll_device_flow(identity, registry.admin.client_id, device_code)
     assert answer.status == 400
     assert answer.json()["error"] == "expired_token"
 
