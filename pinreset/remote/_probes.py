@@ -45,7 +45,7 @@ GPO_KEY = r"HKLM:\SOFTWARE\Policies\Microsoft\PassportForWork"
 MDM_ROOT = r"HKLM:\SOFTWARE\Microsoft\Policies\PassportForWork"
 #: 8060 recovery key created, 5062 found, 7060 creation failed (HelloForBusiness/Operational).
 RECOVERY_EVENT_IDS: tuple[int, ...] = (8060, 5062, 7060)
-SID_PATTERN = re.compile(r"^S-1-\d+(-\d+)+$")
+SID_PATTERN = re.compile(r"^S-1-[0-9]+(-[0-9]+)+$")  # ASCII only: \d matches any script's digits
 _GUID = r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
 _MDM_POLICIES_KEY = re.compile(
     r"^HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Policies\\PassportForWork\\"

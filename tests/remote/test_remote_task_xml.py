@@ -45,6 +45,8 @@ def test_task_names_are_unique_and_well_formed() -> None:
         "S-1-5-18\n",
         "NT AUTHORITY\\SYSTEM",
         "s-1-5-x",
+        "S-1-5-21-\u0661\u0662-1001",  # Arabic-Indic digits
+        "S-1-\uff15-18",  # a fullwidth digit
     ],
 )
 def test_hostile_sids_are_refused(sid: str) -> None:
