@@ -7,7 +7,8 @@ the longest ``Retry-After`` among them, and returns exactly one result per reque
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -20,7 +21,7 @@ from pinreset.exceptions import (
     GraphError,
 )
 from pinreset.graph._errors import error_from_response
-from pinreset.graph._retry import RETRYABLE_IF_IDEMPOTENT, retry_after_of
+from pinreset.graph._retry import RETRYABLE_IF_IDEMPOTENT, Deadline, retry_after_of
 
 if TYPE_CHECKING:
     from pinreset.graph._client import GraphClient
@@ -204,6 +205,11 @@ def _should_retry(req: BatchRequest, result: BatchResult, retrying: set[str]) ->
     return result.status == 424 and any(d in retrying for d in req.depends_on)
 
 
+def _clock_of(client: GraphClient) -> Callable[[], float]:
+    clock = getattr(client, "_clock", None)
+    return clock if callable(clock) else time.monotonic
+
+
 def run_batch(client: GraphClient, requests: Sequence[BatchRequest], *, version: str = "v1.0") -> list[BatchResult]:
     """Send ``requests`` in ``$batch`` POSTs of up to 20 and return one result per request, in order.
 
@@ -218,12 +224,14 @@ def run_batch(client: GraphClient, requests: Sequence[BatchRequest], *, version:
     Raises:
         ConfigurationError: for duplicate ids, unknown dependencies, or a dependency chain longer than 20.
         AuthenticationError: when no token could be obtained.
-        DeadlineExceededError: when one ``$batch`` POST ran out of time.
+        DeadlineExceededError: when one ``$batch`` POST ran out of time. (When a retry wait would pass the
+            client's deadline, the retrying stops instead and each request keeps its last answer.)
     """
     pending = list(requests)
     final: dict[str, BatchResult] = {}
     attempts: dict[str, int] = dict.fromkeys((r.id for r in requests), 0)
     round_no = 0
+    retry_deadline: Deadline | None = None
     while pending:
         answers: dict[str, BatchResult] = {}
         for chunk in _paced_chunks(client, version, _units(pending)):
@@ -249,6 +257,14 @@ def run_batch(client: GraphClient, requests: Sequence[BatchRequest], *, version:
             break
         round_no += 1
         wait = client.retry_policy.delay(round_no, max(waits) if waits else None, client._rng)
+        # The client's deadline bounds the retrying (the first round may legitimately take longer, paced); a
+        # wait that does not fit ends the retries, and each request keeps its last answer.
+        if retry_deadline is None:
+            retry_deadline = Deadline(getattr(client, "deadline", None), _clock_of(client))
+        if not retry_deadline.allows_wait(wait):
+            for req in retry:
+                final[req.id] = attrs.evolve(answers[req.id], attempts=attempts[req.id])
+            break
         client._sleep(wait)
         pending = retry
     return [final[r.id] for r in requests]

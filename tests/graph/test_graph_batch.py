@@ -144,6 +144,24 @@ def test_retries_run_out_and_the_status_is_kept() -> None:
     assert sleeps == [1.0, 1.0]
 
 
+def test_retry_waits_stop_at_the_deadline() -> None:
+    """A Retry-After that would pass the client's deadline ends the retries; every request still has a result."""
+    now = [0.0]
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        now[0] += seconds
+
+    server = BatchServer(plan={"0": [429]}, retry_after={"0": "50"})
+    client = GraphClient(Token(), graph_url=ROOT, transport=httpx.MockTransport(server), pacing=False,
+                         sleep=sleep, clock=lambda: now[0], deadline=60.0)  # fmt: skip
+    results = run_batch(client, gets(2))
+    assert sleeps == [50.0]
+    assert [(r.status, r.attempts) for r in results] == [(429, 2), (200, 1)]
+    assert isinstance(results[0].error(), ThrottledError)
+
+
 def test_non_idempotent_inner_504_is_not_retried() -> None:
     """An inner POST answered 504 may have been carried out, so it is not sent again."""
     server = BatchServer(plan={"p": [504, 200]})
