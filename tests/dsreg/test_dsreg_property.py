@@ -67,7 +67,7 @@ def test_any_text_parses_or_raises_parse_error(text: str) -> None:
     _touch(status)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.one_of(PIECES, st.text(max_size=30)), max_size=40), st.sampled_from(["\n", "\r\n", "\r"]))
 def test_structured_noise_parses_or_raises_parse_error(pieces: list[str], newline: str) -> None:
     """Shuffled real pieces with random text in between never crash the parser or the typed views."""
@@ -78,7 +78,7 @@ def test_structured_noise_parses_or_raises_parse_error(pieces: list[str], newlin
     _touch(status)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=400))
 def test_any_bytes_parse_or_raise_parse_error(data: bytes) -> None:
     """Arbitrary bytes, whatever encoding detection decides, never raise anything but DsregParseError."""
@@ -89,7 +89,7 @@ def test_any_bytes_parse_or_raise_parse_error(data: bytes) -> None:
     _touch(status)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_cut_real_output_still_reads(data: st.DataObject) -> None:
     """A real output cut at any line and any character still parses, keeping the complete lines before the cut."""
