@@ -65,7 +65,9 @@ class Budget:
     """The time a host check may still spend, and the fleet's cancel flag.
 
     ``cleanup()`` opens a short grace period in which requests are allowed after the deadline or a
-    cancellation, so that scheduled tasks and runspace pools created on the host are still removed.
+    cancellation, so that scheduled tasks and runspace pools created on the host are still removed. The
+    clean-ups of one check share that grace: together they never run past ``cleanup_grace`` after the deadline,
+    nor past ``cleanup_grace`` after the first clean-up that follows a cancellation.
     """
 
     def __init__(
@@ -82,6 +84,7 @@ class Budget:
         self.cancel = cancel or threading.Event()
         self.cleanup_grace = cleanup_grace
         self._grace_until: float | None = None
+        self._cancel_grace_until: float | None = None
         self.expired = False
 
     def elapsed(self) -> float:
@@ -118,7 +121,15 @@ class Budget:
     def cleanup(self) -> Iterator[None]:
         """Allow requests for :attr:`cleanup_grace` seconds more, whatever the deadline or cancel flag say."""
         outer = self._grace_until
-        self._grace_until = self._clock() + self.cleanup_grace
+        now = self._clock()
+        # One grace for all clean-ups of the check: a fresh one per clean-up step (pipeline stop, task removal,
+        # pool close) would let a host that stopped answering hold its worker several graces past its deadline.
+        until = min(now, self.deadline_at) + self.cleanup_grace
+        if self.cancel.is_set():
+            if self._cancel_grace_until is None:
+                self._cancel_grace_until = now + self.cleanup_grace
+            until = min(until, self._cancel_grace_until)
+        self._grace_until = until
         try:
             yield
         finally:

@@ -77,7 +77,7 @@ def test_budget_grants_cleanup_grace_after_deadline_and_cancel() -> None:
     with pytest.raises(DeadlineExpired):
         budget.remaining()
     with budget.cleanup():
-        assert budget.remaining() == pytest.approx(2.0)
+        assert budget.remaining() == pytest.approx(1.5)  # the grace runs from the deadline (1.0 + 2.0)
         now[0] = 4.0
         with pytest.raises(DeadlineExpired):
             budget.remaining()
@@ -87,3 +87,42 @@ def test_budget_grants_cleanup_grace_after_deadline_and_cancel() -> None:
         budget2.remaining()
     with budget2.cleanup():
         assert budget2.remaining() > 0
+
+
+def test_cleanups_after_the_deadline_share_one_grace() -> None:
+    """Successive clean-up steps cannot each take a fresh grace: together they end cleanup_grace after the deadline."""
+    now = [0.0]
+    budget = Budget(1.0, cleanup_grace=5.0, clock=lambda: now[0])
+    now[0] = 1.2
+    with budget.cleanup():  # e.g. stopping the pipeline that timed out
+        now[0] = 5.0
+        assert budget.remaining() == pytest.approx(1.0)
+    with budget.cleanup():  # e.g. removing the scheduled task
+        now[0] = 6.5
+        with pytest.raises(DeadlineExpired):
+            budget.remaining()
+
+
+def test_cleanups_after_a_cancellation_share_one_grace() -> None:
+    """After a cancellation the clean-up steps share one grace that starts with the first of them."""
+    now = [0.0]
+    budget = Budget(60.0, cleanup_grace=5.0, clock=lambda: now[0])
+    now[0] = 2.0
+    budget.cancel.set()
+    with budget.cleanup():
+        assert budget.remaining() == pytest.approx(5.0)
+        now[0] = 6.0
+    with budget.cleanup():
+        assert budget.remaining() == pytest.approx(1.0)
+        now[0] = 7.5
+        with pytest.raises(DeadlineExpired):
+            budget.remaining()
+
+
+def test_cleanup_before_the_deadline_keeps_the_full_grace() -> None:
+    """A clean-up in a healthy check is not cut short by the grace logic."""
+    now = [0.0]
+    budget = Budget(60.0, cleanup_grace=5.0, clock=lambda: now[0])
+    now[0] = 10.0
+    with budget.cleanup():
+        assert budget.remaining() == pytest.approx(5.0)
