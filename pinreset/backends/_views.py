@@ -102,8 +102,16 @@ _BULK_LISTS = (
 
 
 def path_segment(value: str) -> str:
-    """One URL path segment: an id from a caller can never add path or query parts."""
-    return quote(value, safe="")
+    """One URL path segment: an id from a caller can never add path or query parts.
+
+    Raises:
+        ConfigurationError: for an empty id (the URL would name the collection itself).
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigurationError(f"an object id is required, got {value!r}")
+    segment = quote(value, safe="")
+    # "." and ".." survive quoting, and URL normalisation would then climb out of the collection.
+    return segment.replace(".", "%2E") if segment in (".", "..") else segment
 
 
 def when(value: Any) -> Any:

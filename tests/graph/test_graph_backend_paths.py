@@ -6,9 +6,12 @@ import time
 from typing import Any
 
 import httpx
+import pytest
 
 from pinreset.auth import AccessToken
 from pinreset.backends.graph import GraphBackend
+from pinreset.exceptions import ConfigurationError, NotFoundError
+from pinreset.models import PolicyKind, PolicyRef
 
 ROOT = "https://graph.example.test"
 
@@ -61,3 +64,24 @@ def test_domains_endpoint_decides_federation() -> None:
         info = backend.tenant_info()
     assert info.federated_domains == ("fed.contoso.com",)
     assert info.default_domain == "contoso.com"
+
+
+def test_dot_and_empty_ids_never_leave_their_collection() -> None:
+    """An id of ".." stays one escaped segment; an empty id is refused before anything is sent."""
+    paths: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        paths.append(request.url.raw_path.decode())
+        return httpx.Response(404, json={"error": {"code": "Request_ResourceNotFound", "message": "no"}})
+
+    with backend_with(handler) as backend:
+        with pytest.raises(NotFoundError):
+            backend.get_group("..")
+        with pytest.raises(NotFoundError):
+            backend.delete_policy(PolicyRef(kind=PolicyKind.SETTINGS_CATALOG, id="."))
+        with pytest.raises(ConfigurationError, match="id is required"):
+            backend.delete_policy(PolicyRef(kind=PolicyKind.SETTINGS_CATALOG, id=""))
+    assert [p.split("?")[0] for p in paths] == [
+        "/v1.0/groups/%2E%2E",
+        "/beta/deviceManagement/configurationPolicies/%2E",
+    ]
