@@ -105,17 +105,18 @@ def test_keep_alive_and_chunked_bodies_on_one_connection(
     """Two requests share one TLS connection; a chunked request body is reassembled."""
     server, _ = served
     host, port = "127.0.0.1", server.port
+    chunked = (
+        b"POST /v1.0/things HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+        b'Content-Type: application/json\r\n\r\n5\r\n{"a":\r\n2\r\n1}\r\n0\r\n\r\n'
+    )
+    plain = b"GET /v1.0/again HTTP/1.1\r\nHost: x\r\n\r\n"
+    answers = []
+    # The reader closes with the socket: an open makefile keeps the descriptor alive until it is collected.
     with (
         socket.create_connection((host, port)) as raw,
         tls.client_context().wrap_socket(raw, server_hostname=host) as s,
+        s.makefile("rb") as reader,
     ):
-        chunked = (
-            b"POST /v1.0/things HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
-            b'Content-Type: application/json\r\n\r\n5\r\n{"a":\r\n2\r\n1}\r\n0\r\n\r\n'
-        )
-        plain = b"GET /v1.0/again HTTP/1.1\r\nHost: x\r\n\r\n"
-        answers = []
-        reader = s.makefile("rb")
         for request in (chunked, plain):
             s.sendall(request)
             status = reader.readline()
