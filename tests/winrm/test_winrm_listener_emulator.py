@@ -88,3 +88,38 @@ def test_cli_serve_prints_the_winrm_object() -> None:
     assert line["env"]["PINRESET_WINRM_USERNAME"] == winrm["username"]
     assert line["env"]["PINRESET_WINRM_PASSWORD"] == winrm["password"]
     assert process.returncode == 0
+
+
+def test_failed_start_leaves_nothing_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A port already taken makes start() fail, leaving no NTLM user file, TLS files, socket or poller behind."""
+    import threading
+    from pathlib import Path
+
+    from pinreset.emulator._tenant import Tenant
+    from pinreset.emulator.winrm import WinRMHosts, _auth, joined_devices
+
+    user_files: list[Path] = []
+    register = _auth.register_user
+
+    def recording(creds: _auth.Credentials) -> _auth._UserFile:
+        made = register(creds)
+        user_files.append(made.path)
+        return made
+
+    monkeypatch.setattr(_auth, "register_user", recording)
+    pollers = sum(t.name == "winrm-poller" for t in threading.enumerate())
+    tenant = Tenant.generate(seed=7, devices=6)
+    served = WinRMHosts(tenant, joined_devices(tenant, 2), workers=2)
+    taken = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        taken.bind((served.hosts[1].address, 0))
+        taken.listen(1)
+        served.hosts[1].https_port = taken.getsockname()[1]
+        with pytest.raises(OSError), served:
+            pass
+    finally:
+        taken.close()
+    assert served.ca_bundle is None
+    assert user_files
+    assert not any(path.exists() or path.parent.exists() for path in user_files)
+    assert sum(t.name == "winrm-poller" for t in threading.enumerate()) == pollers

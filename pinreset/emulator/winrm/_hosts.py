@@ -143,22 +143,29 @@ class WinRMHosts:
         """Open every host's ports (``emulator`` is accepted so the emulator can start this as a service)."""
         if self._listener is not None:
             return
-        context = None
-        if self._https:
-            from pinreset.emulator._tls import TlsMaterial
-
-            self._tls = TlsMaterial.generate(extra_names=[h.address for h in self.hosts])
-            context = self._tls.server_context()
-        listener = WinRMListener(
-            self.credentials, context, workers=self._workers, allow_basic_http=self._allow_basic_http
-        )
-        listener.start()
+        listener: WinRMListener | None = None
         try:
+            context = None
+            if self._https:
+                from pinreset.emulator._tls import TlsMaterial
+
+                self._tls = TlsMaterial.generate(extra_names=[h.address for h in self.hosts])
+                context = self._tls.server_context()
+            listener = WinRMListener(
+                self.credentials, context, workers=self._workers, allow_basic_http=self._allow_basic_http
+            )
+            listener.start()
             for host in self.hosts:
                 # A restart keeps each host's ports, as the emulator's own server keeps its port.
                 listener.add_host(host, https_port=host.https_port, http_port=host.http_port)
-        except OSError:
-            listener.stop()
+        except BaseException:
+            # A start that fails (a port taken, an unusable address) leaves no thread, credential file or
+            # key material behind: a `with` block that never entered will not call stop().
+            if listener is not None:
+                listener.stop()
+            if self._tls is not None:
+                self._tls.cleanup()
+                self._tls = None
             raise
         self._listener = listener
 

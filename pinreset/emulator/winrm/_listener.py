@@ -148,10 +148,14 @@ class WinRMListener:
 
     def _open_listener(self, endpoint: Endpoint) -> None:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((endpoint.host.address, endpoint.port))
-        sock.listen(128)
-        sock.setblocking(False)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((endpoint.host.address, endpoint.port))
+            sock.listen(128)
+            sock.setblocking(False)
+        except BaseException:
+            sock.close()  # a port already taken must not leak the socket
+            raise
         endpoint.port = sock.getsockname()[1]
         endpoint.sock = sock
         self._poller.watch(sock, ("listen", endpoint))
