@@ -115,7 +115,7 @@ def test_failed_start_leaves_nothing_behind(monkeypatch: pytest.MonkeyPatch) -> 
         taken.bind((served.hosts[1].address, 0))
         taken.listen(1)
         served.hosts[1].https_port = taken.getsockname()[1]
-        with pytest.raises(OSError), served:
+        with pytest.raises(OSError, match="in use"), served:
             pass
     finally:
         taken.close()
