@@ -8,16 +8,25 @@ import urllib.request
 import httpx
 
 from pinreset.auth._http import proxy_bypassed
+from pinreset.exceptions import ConfigurationError
 
 __all__ = ["env_proxy", "is_tls_verification_failure", "ssl_context"]
 
 
 def ssl_context(verify: bool | str | ssl.SSLContext) -> ssl.SSLContext | bool:
-    """The trust store, chosen explicitly: a CA file, a ready context, or certifi's bundle (else the system's)."""
+    """The trust store, chosen explicitly: a CA file, a ready context, or certifi's bundle (else the system's).
+
+    Raises:
+        ConfigurationError: when the CA file cannot be read or holds no certificate.
+    """
     if isinstance(verify, ssl.SSLContext) or verify is False:
         return verify
     if isinstance(verify, str):
-        return ssl.create_default_context(cafile=verify)
+        try:
+            return ssl.create_default_context(cafile=verify)
+        except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+            reason = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or str(exc)
+            raise ConfigurationError(f"cannot use the CA bundle {verify}: {reason}") from None
     try:
         import certifi
 

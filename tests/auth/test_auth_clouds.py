@@ -46,6 +46,18 @@ def test_backend_cloud_follows_the_credential_and_refuses_a_mismatch() -> None:
         GraphBackend.connect(credential=credential, cloud=Cloud.GLOBAL)
 
 
+def test_unusable_ca_bundle_is_a_configuration_error(tmp_path: Path) -> None:
+    """A missing or certificate-less CA bundle for Graph is a ConfigurationError naming it, not an OSError."""
+    missing = str(tmp_path / "missing.pem")
+    empty = tmp_path / "empty.pem"
+    empty.write_text("not a certificate\n")
+    credential = ClientSecretCredential(TENANT, "client", "s3cret")
+    for bundle in (missing, str(empty)):
+        with pytest.raises(ConfigurationError, match="cannot use the CA bundle") as raised:
+            GraphBackend.connect(credential=credential, ca_bundle=bundle)
+        assert bundle in str(raised.value)
+
+
 def test_cloud_aliases() -> None:
     """Common spellings select a cloud; an unknown one is a ConfigurationError listing the choices."""
     assert Cloud.parse("USGov") is Cloud.US_GOV
