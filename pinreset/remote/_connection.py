@@ -7,6 +7,7 @@ contacted. :meth:`WinRMConnection.wsman_kwargs` turns it into the keyword argume
 
 from __future__ import annotations
 
+import codecs
 import warnings
 from pathlib import Path
 from typing import Any, Literal
@@ -24,6 +25,11 @@ TRANSPORTS: tuple[str, ...] = ("https", "http")
 AUTH_METHODS: tuple[str, ...] = ("negotiate", "ntlm", "kerberos", "certificate", "credssp", "basic")
 # Auth methods that can seal WinRM messages themselves, which plain HTTP requires.
 _ENCRYPTING: frozenset[str] = frozenset({"negotiate", "ntlm", "kerberos", "credssp"})
+
+
+def codepage_encoding(codepage: int) -> str:
+    """The Python codec name of a Windows code page (``65001`` is UTF-8, others ``cp<n>``)."""
+    return "utf-8" if codepage == 65001 else f"cp{codepage}"
 
 
 class CredSSPDelegationWarning(UserWarning):
@@ -104,6 +110,11 @@ class WinRMConnection:
             raise ConfigurationError(f"CA bundle {str(self.ca_bundle)!r} is not a readable file")
         if self.codepage <= 0:
             raise ConfigurationError(f"codepage must be positive, got {self.codepage}")
+        try:
+            codecs.lookup(codepage_encoding(self.codepage))
+        except LookupError:
+            # Refused here, not as a LookupError in every host's check after the output has been fetched.
+            raise ConfigurationError(f"codepage {self.codepage} has no Python codec") from None
 
     @property
     def default_port(self) -> int:

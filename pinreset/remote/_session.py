@@ -27,7 +27,7 @@ from pypsrp.shell import Process, SignalCode, WinRS
 from pypsrp.wsman import WSMan
 
 from pinreset.exceptions import ParseError
-from pinreset.remote._connection import WinRMConnection
+from pinreset.remote._connection import WinRMConnection, codepage_encoding
 from pinreset.remote._hosts import HostSpec
 from pinreset.remote._pipeline import LightPowerShell
 from pinreset.remote.models import Outcome
@@ -379,7 +379,7 @@ def winrs_run(wsman: WSMan, command: str, arguments: Sequence[str], *, codepage:
     Returns:
         ``(stdout, stderr, exit code)``.
     """
-    encoding = "utf-8" if codepage == 65001 else f"cp{codepage}"
+    encoding = codepage_encoding(codepage)
     with WinRS(wsman, codepage=codepage) as shell:
         process = Process(shell, command, list(arguments))
         process.invoke()

@@ -89,3 +89,11 @@ def test_no_proxy_and_certificate_auth_reach_pypsrp() -> None:
     assert kwargs["no_proxy"] is True
     assert kwargs["certificate_pem"] == "c.pem"
     assert kwargs["certificate_key_pem"] == "k.pem"
+
+
+def test_codepage_without_a_codec_is_refused_up_front() -> None:
+    """A code page Python cannot decode is a ConfigurationError when the connection is made, not per host."""
+    with pytest.raises(ConfigurationError, match="codepage 1 "):
+        WinRMConnection(codepage=1)
+    assert WinRMConnection(codepage=850).codepage == 850
+    assert WinRMConnection(codepage=65001).codepage == 65001
