@@ -344,6 +344,9 @@ class GraphClient:
                 yield from items
                 if not next_link:
                     return
+                if str(next_link) == url:
+                    # A page linking to itself would be fetched forever: each page has its own deadline.
+                    raise ParseError(f"GET {safe_url(url)}: @odata.nextLink points back to the same page")
                 url = str(next_link)
                 page = (upcoming.result() if upcoming else self.request("GET", url, headers=headers)).body
         finally:

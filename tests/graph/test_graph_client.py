@@ -278,6 +278,17 @@ def test_next_link_to_another_host_is_refused() -> None:
     assert len(seen) == 1
 
 
+def test_next_link_to_the_same_page_is_refused() -> None:
+    """A page whose nextLink names itself ends the paging with ParseError instead of looping forever."""
+    link = f"{ROOT}/v1.0/users?$skiptoken=same"
+    client, seen, _ = make_client([ok({"value": [{"id": "1"}], "@odata.nextLink": link})])
+    items: list[dict[str, Any]] = []
+    with pytest.raises(ParseError, match="same page"):
+        items.extend(client.paginate("/v1.0/users"))
+    assert [i["id"] for i in items] == ["1", "1"]
+    assert len(seen) == 2
+
+
 def test_create_looks_up_before_posting_again() -> None:
     """A create whose answer was lost is resolved by the lookup, not by a second POST."""
     client, seen, _ = make_client([raise_(httpx.ReadError)])
