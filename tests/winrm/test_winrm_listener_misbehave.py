@@ -93,3 +93,41 @@ def test_other_hosts_are_unaffected(hosts: Any, host: SimulatedHost, make_client
     host.misbehave("hang")
     other = hosts.hosts[1]
     assert make_client(other).execute_cmd("dsregcmd /status")[2] == 0
+
+
+def test_refuse_while_workers_close_connections(tenant: Tenant) -> None:
+    """Switching a host to refuse walks its connections safely while workers are closing some of them."""
+    import socket
+    import threading
+
+    from pinreset.emulator.winrm import WinRMHosts, joined_devices
+
+    from .conftest import PASSWORD
+
+    class SlowSet(set[Any]):
+        # Iterates slowly, so that a worker's close lands in the middle of the walk.
+        def __iter__(self) -> Any:
+            for item in super().__iter__():
+                yield item
+                time.sleep(0.2)
+
+    with WinRMHosts(tenant, joined_devices(tenant, 1), password=PASSWORD, https=False, workers=4) as served:
+        target = served.hosts[0]
+        listener = served._listener
+        assert listener is not None
+        clients = [socket.create_connection((target.address, target.http_port), timeout=10) for _ in range(3)]
+        try:
+            limit = time.monotonic() + 10
+            while len(listener._conns) < 3 and time.monotonic() < limit:
+                time.sleep(0.02)
+            assert len(listener._conns) == 3
+            listener._conns = SlowSet(listener._conns)
+            closer = threading.Timer(0.1, clients[0].close)
+            closer.start()
+            target.misbehave("refuse")
+            closer.join()
+            assert len(listener._conns) == 0
+        finally:
+            target.misbehave("refuse", False)
+            for client in clients:
+                client.close()

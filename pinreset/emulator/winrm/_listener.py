@@ -88,6 +88,8 @@ class WinRMListener:
         self._running = False
         self._endpoints: list[Endpoint] = []
         self._conns: set[_Conn] = set()
+        # The polling thread adds connections, workers remove them and misbehave() (any thread) walks them.
+        self._conns_lock = threading.Lock()
         self._hung: set[socket.socket] = set()
         self._user_file: _auth._UserFile | None = None
 
@@ -111,7 +113,7 @@ class WinRMListener:
             self._thread.join(timeout=5)
         for endpoint in self._endpoints:
             self._close_listener(endpoint)
-        for conn in list(self._conns):
+        for conn in self._connections():
             self._close(conn)
         for sock in list(self._hung):
             sock.close()
@@ -175,7 +177,7 @@ class WinRMListener:
             if host.has("refuse") and endpoint.sock is not None:
                 self._close_listener(endpoint)
                 # A host that went away also drops the connections it had.
-                for conn in [c for c in self._conns if c.endpoint is endpoint]:
+                for conn in [c for c in self._connections() if c.endpoint is endpoint]:
                     self._close(conn)
             elif not host.has("refuse") and endpoint.sock is None:
                 self._open_listener(endpoint)
@@ -228,7 +230,8 @@ class WinRMListener:
                 self._poller.watch(sock, ("hung", sock))
                 continue
             conn = _Conn(sock, endpoint)
-            self._conns.add(conn)
+            with self._conns_lock:
+                self._conns.add(conn)
             self._poller.watch_once(sock, ("conn", conn))
 
     def _discard(self, sock: socket.socket) -> None:
@@ -243,8 +246,14 @@ class WinRMListener:
             self._hung.discard(sock)
             sock.close()
 
+    def _connections(self) -> list[_Conn]:
+        """A snapshot of the open connections, safe to walk while workers close theirs."""
+        with self._conns_lock:
+            return list(self._conns)
+
     def _close(self, conn: _Conn) -> None:
-        self._conns.discard(conn)
+        with self._conns_lock:
+            self._conns.discard(conn)
         self._poller.forget(conn.sock)
         with contextlib.suppress(OSError):
             conn.sock.close()
