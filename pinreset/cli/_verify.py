@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import math
 import os
 import sys
 from collections.abc import Iterable
@@ -189,7 +190,7 @@ def _run(args: argparse.Namespace) -> int:
     hosts = _hosts(args)
     if not hosts:
         args.parser.error("no hosts: give HOST arguments, --hosts-file, --hosts-csv or --from-intune")
-    if args.concurrency < 1 or args.deadline <= 0:
+    if args.concurrency < 1 or not (args.deadline > 0 and math.isfinite(args.deadline)):
         args.parser.error("--concurrency and --deadline must be positive")
     connection = _connection(args)
     progress = _Progress(len(hosts))

@@ -6,7 +6,6 @@ import threading
 
 import attrs
 
-from pinreset.exceptions import ConfigurationError
 from pinreset.remote._connection import WinRMConnection
 from pinreset.remote._hosts import HostSpec, parse_host
 from pinreset.remote._interactive import run_as_interactive_user
@@ -25,7 +24,16 @@ from pinreset.remote._probes import (
     recovery_events,
     sort_answers,
 )
-from pinreset.remote._session import Budget, Cancelled, CheckFailure, Cmd, HostSession, classify, cmd
+from pinreset.remote._session import (
+    Budget,
+    Cancelled,
+    CheckFailure,
+    Cmd,
+    HostSession,
+    check_durations,
+    classify,
+    cmd,
+)
 from pinreset.remote.models import (
     ConnectingAccountView,
     DeviceCheck,
@@ -183,8 +191,7 @@ def check_device(
         ConfigurationError: when ``host`` is not a valid host entry or ``deadline`` is not positive (checked
             before any connection).
     """
-    if deadline <= 0:
-        raise ConfigurationError(f"deadline must be positive, got {deadline}")
+    check_durations(deadline, cleanup_grace)
     spec = host if isinstance(host, HostSpec) else parse_host(host)
     return run_check(spec, connection, deadline, interactive, threading.Event(), cleanup_grace)
 

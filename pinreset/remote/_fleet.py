@@ -16,7 +16,7 @@ from pinreset.exceptions import ConfigurationError
 from pinreset.remote._check import DEFAULT_DEADLINE, run_check
 from pinreset.remote._connection import WinRMConnection
 from pinreset.remote._hosts import HostSpec, parse_host
-from pinreset.remote._session import Cancelled, classify
+from pinreset.remote._session import Cancelled, check_durations, classify
 from pinreset.remote.models import DeviceCheck
 
 __all__ = ["DEFAULT_CONCURRENCY", "check_fleet"]
@@ -74,8 +74,7 @@ def check_fleet(
     """
     if concurrency < 1:
         raise ConfigurationError(f"concurrency must be at least 1, got {concurrency}")
-    if deadline <= 0:
-        raise ConfigurationError(f"deadline must be positive, got {deadline}")
+    check_durations(deadline, cleanup_grace)
     specs: list[HostSpec] = []
     seen: set[HostSpec] = set()
     for host in hosts:

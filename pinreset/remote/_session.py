@@ -9,6 +9,7 @@ variable travels as a typed PSRP value and is never parsed as PowerShell.
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -26,7 +27,7 @@ from pypsrp.powershell import PowerShell, RunspacePool
 from pypsrp.shell import Process, SignalCode, WinRS
 from pypsrp.wsman import WSMan
 
-from pinreset.exceptions import ParseError
+from pinreset.exceptions import ConfigurationError, ParseError
 from pinreset.remote._connection import WinRMConnection, codepage_encoding
 from pinreset.remote._hosts import HostSpec
 from pinreset.remote._pipeline import LightPowerShell
@@ -59,6 +60,21 @@ class CheckFailure(Exception):  # noqa: N818 - carries an outcome, stays inside 
     def __init__(self, outcome: Outcome, message: str) -> None:
         super().__init__(message)
         self.outcome = outcome
+
+
+def check_durations(deadline: float, cleanup_grace: float) -> None:
+    """Refuse a deadline that is not a positive, finite number of seconds, or a negative/NaN clean-up grace.
+
+    ``deadline <= 0`` alone lets NaN through (every comparison with NaN is false), which would reach the HTTP
+    layer as a timeout and fail every host with a confusing error.
+
+    Raises:
+        ConfigurationError: naming the bad value.
+    """
+    if not (deadline > 0 and math.isfinite(deadline)):
+        raise ConfigurationError(f"deadline must be a positive number of seconds, got {deadline}")
+    if not (cleanup_grace >= 0 and math.isfinite(cleanup_grace)):
+        raise ConfigurationError(f"cleanup_grace must be zero or a positive number of seconds, got {cleanup_grace}")
 
 
 class Budget:

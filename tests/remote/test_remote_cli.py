@@ -94,3 +94,15 @@ def test_basic_over_http_is_refused(monkeypatch: pytest.MonkeyPatch, capsys: pyt
     err = capsys.readouterr().err
     assert "clear" in err
     assert "S3cr3t" not in err
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "0", "-1"])
+def test_unusable_deadline_is_a_usage_error(
+    value: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--deadline nan/inf/0/-1 exits 2 before any host is contacted, instead of failing every host."""
+    monkeypatch.setenv("PINRESET_WINRM_PASSWORD", "pw")
+    with pytest.raises(SystemExit) as exc:
+        main(["verify", "127.0.0.1:1", "--username", "admin", "--auth", "ntlm", "--deadline", value])
+    assert exc.value.code == 2
+    assert "--deadline" in capsys.readouterr().err

@@ -109,3 +109,20 @@ def test_keyboard_interrupt_while_collecting_cleans_up(lab: Any) -> None:
     for _, host in slow:
         assert host.tasks == {}
     assert _pool_threads() == []
+
+
+@pytest.mark.parametrize(
+    ("deadline", "grace"), [(float("nan"), 5.0), (float("inf"), 5.0), (10.0, float("nan")), (10.0, -1)]
+)
+def test_unusable_deadline_or_grace_is_refused_up_front(lab: Any, deadline: float, grace: float) -> None:
+    """A NaN/infinite deadline or a negative/NaN clean-up grace is a ConfigurationError before any connection."""
+    from pinreset.exceptions import ConfigurationError
+    from pinreset.remote import check_device
+
+    spec, host = lab.take()
+    before = host.requests_seen
+    with pytest.raises(ConfigurationError):
+        check_device(spec, connection=lab.connection(), deadline=deadline, cleanup_grace=grace)
+    with pytest.raises(ConfigurationError):
+        check_fleet([spec], connection=lab.connection(), deadline=deadline, cleanup_grace=grace)
+    assert host.requests_seen == before
