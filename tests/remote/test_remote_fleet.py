@@ -60,7 +60,8 @@ def test_closing_the_generator_cancels_and_cleans_up(lab: Any) -> None:
     assert all(host.tasks for _, host in slow)
     closing = time.monotonic()
     results.close()
-    assert time.monotonic() - closing < 5
+    # Far below the 60 s deadline the checks would otherwise run into; the rest is margin for a loaded machine.
+    assert time.monotonic() - closing < 20
     for _, host in slow:
         assert host.tasks == {}
         assert not [p for p in host.files if p.startswith("c:\\programdata\\pinreset\\")]
@@ -105,7 +106,7 @@ def test_keyboard_interrupt_while_collecting_cleans_up(lab: Any) -> None:
             check_fleet([quick_spec, *(spec for spec, _ in slow)], connection=lab.connection(), deadline=60),
             on_result=interrupt,
         )
-    assert time.monotonic() - started < 15
+    assert time.monotonic() - started < 30  # not the 60 s deadline
     for _, host in slow:
         assert host.tasks == {}
     assert _pool_threads() == []
