@@ -49,7 +49,7 @@ SID_PATTERN = re.compile(r"^S-1-[0-9]+(-[0-9]+)+$")  # ASCII only: \d matches an
 _GUID = r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
 _MDM_POLICIES_KEY = re.compile(
     r"^HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Policies\\PassportForWork\\"
-    rf"(?P<tenant>{_GUID})\\(?P<scope>Device|S-1-\d+(?:-\d+)+)\\Policies$",
+    rf"(?P<tenant>{_GUID})\\(?P<scope>Device|S-1-[0-9]+(?:-[0-9]+)+)\\Policies$",
     re.IGNORECASE,
 )
 _PS_DATE = re.compile(r"^/Date\((-?\d+)(?:[+-]\d{4})?\)/$")

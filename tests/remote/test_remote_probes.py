@@ -75,6 +75,7 @@ def test_mdm_policy_keys_classify_device_and_user_nodes() -> None:
         {"Name": f"{root}\\{TENANT}\\{USER}\\Policies", "Property": "EnablePinRecovery"},
         {"Name": f"{root}\\{TENANT}\\{OTHER}\\Policies", "Property": ["UsePassportForWork"]},
         {"Name": f"{root}\\not-a-guid\\Device\\Policies", "Property": ["EnablePinRecovery"]},
+        {"Name": f"{root}\\{TENANT}\\S-1-12-1-\u0661\u0662\\Policies", "Property": ["EnablePinRecovery"]},
     ]
     found = mdm_policy_keys(keys)
     base = f"HKLM:\\SOFTWARE\\Microsoft\\Policies\\PassportForWork\\{TENANT}"
