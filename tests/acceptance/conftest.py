@@ -30,7 +30,12 @@ def _served(*options: str, unrelated_ca: Path) -> Iterator[dict[str, Any]]:
             yield json.loads(line)
         finally:
             process.terminate()
-            process.wait(timeout=15)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()  # fail, but leave no server running behind the next test
+                process.wait()
+                raise
     assert process.returncode == 0
 
 

@@ -31,9 +31,15 @@ def served() -> Iterator[dict[str, str]]:
         yield env
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
-        if proc.stdout is not None:
-            proc.stdout.close()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()  # fail, but leave no server running behind the next test
+            proc.wait()
+            raise
+        finally:
+            if proc.stdout is not None:
+                proc.stdout.close()
 
 
 def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -51,7 +51,12 @@ def _start(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen[str], dict[str
 
 def _finish(process: subprocess.Popen[str], sig: int = signal.SIGINT) -> tuple[int, str, str]:
     process.send_signal(sig)
-    out, err = process.communicate(timeout=15)
+    try:
+        out, err = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()  # fail, but leave no server running behind the next test
+        process.communicate()
+        raise
     return process.returncode, out, err
 
 

@@ -80,7 +80,12 @@ class Served:
     def stop(self) -> None:
         """SIGINT, as Ctrl+C would; the serve process exits 0."""
         self.process.send_signal(signal.SIGINT)
-        self.process.communicate(timeout=20)
+        try:
+            self.process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()  # fail, but leave no server running behind the next test
+            self.process.communicate()
+            raise
 
 
 @pytest.fixture
