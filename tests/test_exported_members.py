@@ -31,7 +31,7 @@ def test_import_does_not_pull_heavy_dependencies() -> None:
         "heavy = [m for m in ('httpx', 'msal', 'pypsrp', 'requests', 'cattrs') if m in sys.modules]; "
         "print(','.join(heavy))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.strip() == ""
 
 
@@ -64,7 +64,7 @@ def test_import_is_lazy_and_dir_lists_the_api() -> None:
         "print(','.join(sorted(m for m in sys.modules if m.startswith('pinreset')))); "
         "print(dir(pinreset) == pinreset.__all__)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.split() == ["pinreset,pinreset._version,pinreset.exceptions", "True"]
 
 
