@@ -41,8 +41,9 @@ def _chromium() -> str:
 
 def _dump_dom(browser: str, page: Path, profile: Path) -> str:
     result = subprocess.run(
-        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        # --disable-dev-shm-usage: containers often give /dev/shm 64 MB, too little for Chromium's renderer.
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+         "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
          f"--user-data-dir={profile}", "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
         capture_output=True, text=True, timeout=90, check=False,
     )
