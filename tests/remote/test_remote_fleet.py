@@ -22,7 +22,8 @@ def test_hanging_host_does_not_delay_the_others(lab: Any) -> None:
     healthy = [lab.take() for _ in range(3)]
     hanging_spec, hanging = lab.take()
     hanging.misbehave("hang")
-    deadline = 5.0
+    # Long enough for three healthy checks on a loaded CI machine (about a second each when idle).
+    deadline = 10.0
     # Timeouts far beyond the deadline, so that only the per-host deadline can end the hanging host's check.
     connection = lab.connection(connection_timeout=30.0, operation_timeout=30, read_timeout=40.0)
     started = time.monotonic()

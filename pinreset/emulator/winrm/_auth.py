@@ -77,31 +77,54 @@ class _UserFile:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             # Clients send the domain they were given, or none at all: accept both spellings.
             handle.write("\n".join(_user_lines(creds)) + "\n")
+        _claim_env()
 
     def remove(self) -> None:
         self.path.unlink(missing_ok=True)
         with contextlib.suppress(OSError):
             self.path.parent.rmdir()
+        _release_env()
 
 
 # pyspnego reads NTLM_USER_FILE from the process environment whenever an acceptor is created or validates an
 # AUTHENTICATE message. Listeners in one process (tests start many, each with its own password) take turns:
-# each points the variable at its own file for the duration of that call only.
+# each points the variable at its own file for the duration of that call. The key stays present from the first
+# listener's start to the last one's stop, so that other threads iterating os.environ (building a subprocess's
+# environment, say) never see the mapping change size under them; only its value changes in between.
 _ENV_LOCK = threading.Lock()
+_ENV_USERS = 0
+_ENV_BEFORE: str | None = None
+_ENV_IDLE = os.devnull  # where the variable points while no call is in progress
+
+
+def _claim_env() -> None:
+    global _ENV_USERS, _ENV_BEFORE  # one process-wide variable with one owner: this module
+    with _ENV_LOCK:
+        if _ENV_USERS == 0:
+            _ENV_BEFORE = os.environ.get("NTLM_USER_FILE")
+            os.environ["NTLM_USER_FILE"] = _ENV_IDLE
+        _ENV_USERS += 1
+
+
+def _release_env() -> None:
+    global _ENV_USERS  # see _claim_env
+    with _ENV_LOCK:
+        _ENV_USERS -= 1
+        if _ENV_USERS == 0:
+            if _ENV_BEFORE is None:
+                os.environ.pop("NTLM_USER_FILE", None)
+            else:
+                os.environ["NTLM_USER_FILE"] = _ENV_BEFORE
 
 
 @contextlib.contextmanager
 def _user_file_env(path: Path) -> Iterator[None]:
     with _ENV_LOCK:
-        previous = os.environ.get("NTLM_USER_FILE")
         os.environ["NTLM_USER_FILE"] = str(path)
         try:
             yield
         finally:
-            if previous is None:
-                os.environ.pop("NTLM_USER_FILE", None)
-            else:
-                os.environ["NTLM_USER_FILE"] = previous
+            os.environ["NTLM_USER_FILE"] = _ENV_IDLE
 
 
 def _user_lines(creds: Credentials) -> list[str]:
