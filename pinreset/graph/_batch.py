@@ -21,7 +21,7 @@ from pinreset.exceptions import (
     GraphError,
 )
 from pinreset.graph._errors import error_from_response
-from pinreset.graph._retry import RETRYABLE_IF_IDEMPOTENT, Deadline, retry_after_of
+from pinreset.graph._retry import ALWAYS_RETRYABLE, RETRYABLE_IF_IDEMPOTENT, Deadline, retry_after_of
 
 if TYPE_CHECKING:
     from pinreset.graph._client import GraphClient
@@ -197,7 +197,7 @@ def _send_chunk(client: GraphClient, version: str, chunk: list[BatchRequest]) ->
 
 
 def _should_retry(req: BatchRequest, result: BatchResult, retrying: set[str]) -> bool:
-    if result.status in (429, 503):
+    if result.status in ALWAYS_RETRYABLE:
         return True
     if result.status in RETRYABLE_IF_IDEMPOTENT or result.status == 0:
         return req.repeatable

@@ -40,7 +40,7 @@ from pinreset.exceptions import (
 from pinreset.graph._auth import BearerAuth
 from pinreset.graph._errors import error_from_response, error_from_transport, safe_url
 from pinreset.graph._pacing import Pacer
-from pinreset.graph._retry import RETRYABLE_IF_IDEMPOTENT, Deadline, RetryPolicy, retry_after_of
+from pinreset.graph._retry import ALWAYS_RETRYABLE, RETRYABLE_IF_IDEMPOTENT, Deadline, RetryPolicy, retry_after_of
 from pinreset.graph._tls import env_proxy, is_tls_verification_failure, ssl_context
 
 __all__ = ["GLOBAL_GRAPH_URL", "GraphClient", "GraphResponse"]
@@ -49,7 +49,6 @@ log = logging.getLogger("pinreset.graph")
 
 GLOBAL_GRAPH_URL = "https://graph.microsoft.com"
 _IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
-_ALWAYS_RETRYABLE = frozenset({429, 503})
 
 
 @attrs.frozen
@@ -229,7 +228,7 @@ class GraphClient:
                     url=safe_url(url),
                     client_request_id=client_request_id,
                 )
-                retry = response.status in _ALWAYS_RETRYABLE or (
+                retry = response.status in ALWAYS_RETRYABLE or (
                     response.status in RETRYABLE_IF_IDEMPOTENT and idempotent
                 )
                 retry_after = retry_after_of(response.headers)

@@ -15,16 +15,16 @@ from email.utils import parsedate_to_datetime
 import attrs
 
 __all__ = [
+    "ALWAYS_RETRYABLE",
     "RETRYABLE_IF_IDEMPOTENT",
-    "RETRYABLE_STATUSES",
     "Deadline",
     "RetryPolicy",
     "parse_retry_after",
     "retry_after_of",
 ]
 
-#: Statuses that mean "not done, try again later" (429 and 503 for any request).
-RETRYABLE_STATUSES: frozenset[int] = frozenset({429, 503, 504})
+#: Statuses that mean "not done, try again later": retried for any request, a create included.
+ALWAYS_RETRYABLE: frozenset[int] = frozenset({429, 503})
 #: Server errors that may or may not have carried the request out: retried only when repeating is harmless.
 RETRYABLE_IF_IDEMPOTENT: frozenset[int] = frozenset({500, 502, 504})
 
