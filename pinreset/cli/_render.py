@@ -12,6 +12,8 @@ from typing import IO, Any
 
 import attrs
 
+from pinreset.reports._csvsafe import csv_safe
+
 __all__ = ["OUTPUTS", "jsonable", "print_json", "write_csv", "write_table"]
 
 OUTPUTS = ("table", "json", "csv")
@@ -52,11 +54,11 @@ def print_json(data: Any, stream: IO[str] | None = None) -> None:
 
 
 def write_csv(header: Sequence[str], rows: Iterable[Sequence[Any]], stream: IO[str] | None = None) -> None:
-    """Write rows as CSV with a header line."""
+    """Write rows as CSV with a header line; formula-like text cells get a leading ``'`` (tenant values)."""
     writer = csv.writer(stream or sys.stdout, lineterminator="\n")
     writer.writerow(header)
     for row in rows:
-        writer.writerow(["" if v is None else jsonable(v) for v in row])
+        writer.writerow(["" if v is None else csv_safe(jsonable(v)) for v in row])
 
 
 def write_table(header: Sequence[str], rows: Iterable[Sequence[Any]], stream: IO[str] | None = None) -> None:

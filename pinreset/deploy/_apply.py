@@ -133,11 +133,14 @@ class ApplyResult:
 
         return to_dataframe(self.to_records(), OUTCOME_COLUMNS)
 
-    def write_csv(self, target: str | Path | IO[str]) -> None:
-        """Write :meth:`to_records` as CSV to a path or an open text file."""
+    def write_csv(self, target: str | Path | IO[str], *, raw: bool = False) -> None:
+        """Write :meth:`to_records` as CSV to a path or an open text file.
+
+        Formula-like text gets a leading ``'`` unless ``raw`` (see :func:`pinreset.reports.to_csv`).
+        """
         from pinreset.reports._tabular import OUTCOME_COLUMNS, write_csv
 
-        write_csv(self.to_records(), OUTCOME_COLUMNS, target)
+        write_csv(self.to_records(), OUTCOME_COLUMNS, target, raw=raw)
 
     def write_json(self, target: str | Path | IO[str]) -> None:
         """Write :meth:`to_records` as a JSON array to a path or an open text file."""

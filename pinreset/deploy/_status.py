@@ -189,11 +189,14 @@ class TenantReport:
 
         return to_dataframe(self.to_records(table), tenant_columns(table))
 
-    def write_csv(self, target: str | Path | IO[str], table: str = "devices") -> None:
-        """Write one table as CSV to a path or an open text file."""
+    def write_csv(self, target: str | Path | IO[str], table: str = "devices", *, raw: bool = False) -> None:
+        """Write one table as CSV to a path or an open text file.
+
+        Formula-like text gets a leading ``'`` unless ``raw`` (see :func:`pinreset.reports.to_csv`).
+        """
         from pinreset.reports._tabular import tenant_columns, write_csv
 
-        write_csv(self.to_records(table), tenant_columns(table), target)
+        write_csv(self.to_records(table), tenant_columns(table), target, raw=raw)
 
     def write_json(self, target: str | Path | IO[str], table: str = "devices") -> None:
         """Write one table as a JSON array to a path or an open text file."""

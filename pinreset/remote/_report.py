@@ -109,18 +109,30 @@ class FleetReport:
         """Write :meth:`to_json` to a path or an open text file."""
         _write(target, self.to_json() + "\n")
 
-    def to_csv(self) -> str:
-        """The records as CSV text with a header row in :data:`RECORD_COLUMNS` order."""
+    def to_csv(self, *, raw: bool = False) -> str:
+        """The records as CSV text with a header row in :data:`RECORD_COLUMNS` order.
+
+        Args:
+            raw: write text exactly as it is. By default text starting with ``=``, ``+``, ``-``, ``@``, a tab
+                or a carriage return (host, user and error texts come from devices) gets a leading ``'`` so
+                that a spreadsheet does not run it as a formula.
+
+        Returns:
+            the CSV text.
+        """
+        from pinreset.reports._csvsafe import csv_safe
+
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=list(RECORD_COLUMNS), lineterminator="\n")
         writer.writeheader()
         for record in self.to_records():
-            writer.writerow({k: _csv_value(v) for k, v in record.items()})
+            cells = {k: _csv_value(v) for k, v in record.items()}
+            writer.writerow(cells if raw else {k: csv_safe(v) for k, v in cells.items()})
         return buffer.getvalue()
 
-    def write_csv(self, target: str | Path | IO[str]) -> None:
-        """Write :meth:`to_csv` to a path or an open text file."""
-        _write(target, self.to_csv())
+    def write_csv(self, target: str | Path | IO[str], *, raw: bool = False) -> None:
+        """Write :meth:`to_csv` to a path or an open text file (``raw`` as there)."""
+        _write(target, self.to_csv(raw=raw))
 
     def to_dataframe(self) -> Any:
         """The records as a pandas DataFrame (columns in :data:`RECORD_COLUMNS` order).

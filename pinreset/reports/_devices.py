@@ -173,13 +173,16 @@ class DeviceReadinessReport:
         """
         return _tabular.to_dataframe(self.to_records(), DEVICE_COLUMNS)
 
-    def to_csv(self) -> str:
-        """The records as CSV text (header: :data:`DEVICE_COLUMNS`)."""
-        return _tabular.to_csv(self.to_records(), DEVICE_COLUMNS)
+    def to_csv(self, *, raw: bool = False) -> str:
+        """The records as CSV text (header: :data:`DEVICE_COLUMNS`).
 
-    def write_csv(self, target: str | Path | IO[str]) -> None:
+        Formula-like text gets a leading ``'`` unless ``raw`` (see :func:`pinreset.reports.to_csv`).
+        """
+        return _tabular.to_csv(self.to_records(), DEVICE_COLUMNS, raw=raw)
+
+    def write_csv(self, target: str | Path | IO[str], *, raw: bool = False) -> None:
         """Write :meth:`to_csv` to a path or an open text file."""
-        _tabular.write_csv(self.to_records(), DEVICE_COLUMNS, target)
+        _tabular.write_csv(self.to_records(), DEVICE_COLUMNS, target, raw=raw)
 
     def to_json(self) -> str:
         """The records as a JSON array."""

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from pinreset.exceptions import ConfigurationError
+from pinreset.reports._csvsafe import csv_safe
 
 if TYPE_CHECKING:
     from pinreset.deploy import ApplyResult, Plan, TenantReport
@@ -156,22 +157,32 @@ def apply_records(result: ApplyResult) -> list[dict[str, Any]]:
     ]
 
 
-def _csv_cell(value: Any) -> Any:
+def _csv_cell(value: Any, raw: bool) -> Any:
     value = plain(value)
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return value
+    return value if raw else csv_safe(value)
 
 
-def to_csv(records: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> str:
-    """Records as CSV text: a header row of ``columns``, empty cells for ``None``, booleans as true/false."""
+def to_csv(records: Iterable[Mapping[str, Any]], columns: Sequence[str], *, raw: bool = False) -> str:
+    """Records as CSV text: a header row of ``columns``, empty cells for ``None``, booleans as true/false.
+
+    Args:
+        records: the rows.
+        columns: the header, in order; other keys of a record are ignored.
+        raw: write text exactly as it is. By default text starting with ``=``, ``+``, ``-``, ``@``, a tab or a
+            carriage return gets a leading ``'`` so that a spreadsheet does not run it as a formula.
+
+    Returns:
+        the CSV text.
+    """
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
     for record in records:
-        writer.writerow({c: _csv_cell(record.get(c)) for c in columns})
+        writer.writerow({c: _csv_cell(record.get(c), raw) for c in columns})
     return buffer.getvalue()
 
 
@@ -191,13 +202,21 @@ def _write(target: str | Path | IO[str], text: str) -> None:
         target.write(text)
 
 
-def write_csv(records: Iterable[Mapping[str, Any]], columns: Sequence[str], target: str | Path | IO[str]) -> None:
+def write_csv(
+    records: Iterable[Mapping[str, Any]], columns: Sequence[str], target: str | Path | IO[str], *, raw: bool = False,
+) -> None:
     """Write :func:`to_csv` to a path (UTF-8) or an open text file.
+
+    Args:
+        records: the rows.
+        columns: the header, in order.
+        target: a path or an open text file.
+        raw: write text exactly as it is instead of neutralising formula-like cells (see :func:`to_csv`).
 
     Raises:
         ConfigurationError: the path cannot be written.
     """
-    _write(target, to_csv(records, columns))
+    _write(target, to_csv(records, columns, raw=raw))
 
 
 def write_json(records: Iterable[Mapping[str, Any]], columns: Sequence[str], target: str | Path | IO[str]) -> None:
