@@ -2,11 +2,14 @@
 with paging and ``$batch`` for what has no cmdlet.
 
 A throttled call (``Status: 429``) was not carried out, so it is repeated after ``Retry-After`` (or capped
-exponential back-off) whatever it was; every other error is raised at once.
+exponential back-off) whatever it was; every other error is raised at once. Each backend operation runs inside
+:meth:`MgClient.budget`: a wait that would outlast the operation's deadline is not slept but raised as
+:class:`DeadlineExceededError`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import time
@@ -16,8 +19,8 @@ from urllib.parse import urlsplit
 
 from pinreset.backends._ps_session import Cmd, PSSession
 from pinreset.backends._ps_shapes import parse_json_outputs, sdk_to_graph
-from pinreset.exceptions import BackendError, ParseError, ThrottledError
-from pinreset.graph._retry import RetryPolicy
+from pinreset.exceptions import BackendError, DeadlineExceededError, ParseError, ThrottledError
+from pinreset.graph._retry import Deadline, RetryPolicy
 
 __all__ = ["MgClient"]
 
@@ -30,9 +33,12 @@ class MgClient:
         retry_policy: back-off for 429 answers.
         sleep: how to wait (tests pass a fake).
         rng: jitter source.
+        deadline: seconds one backend operation may take, its 429 waits included; ``None`` for none.
+        clock: monotonic seconds, for the deadline.
 
-    The attributes ``pacer``, ``retry_policy``, ``_rng``, ``_sleep`` and :meth:`post_batch` are what
-    :func:`pinreset.graph.run_batch` uses, so ``$batch`` runs through the same code as in the Graph backend.
+    The attributes ``pacer``, ``retry_policy``, ``_rng``, ``_sleep``, ``_clock``, :attr:`deadline` and
+    :meth:`post_batch` are what :func:`pinreset.graph.run_batch` uses, so ``$batch`` runs through the same code
+    as in the Graph backend.
     """
 
     def __init__(
@@ -42,8 +48,12 @@ class MgClient:
         retry_policy: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
+        deadline: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.session = session
+        self.operation_deadline = deadline
+        self._clock = clock
         self.retry_policy = retry_policy or RetryPolicy()
         self.pacer: Any = None
         self._sleep = sleep
@@ -51,12 +61,36 @@ class MgClient:
         #: 429 answers waited out, for tests and figures.
         self.throttled = 0
 
+    @property
+    def deadline(self) -> float | None:
+        """Seconds left of the running operation's budget (``run_batch`` bounds its retry waits by it)."""
+        budget = self.session.budget
+        return budget.remaining() if budget is not None else None
+
+    @contextlib.contextmanager
+    def budget(self, operation: str) -> Iterator[None]:
+        """Run one backend operation within ``operation_deadline``; an operation inside another shares its budget.
+
+        Args:
+            operation: the operation's name, for :class:`DeadlineExceededError` messages.
+        """
+        session = self.session
+        if session.budget is not None or self.operation_deadline is None:
+            yield
+            return
+        session.budget, session.operation = Deadline(self.operation_deadline, self._clock), operation
+        try:
+            yield
+        finally:
+            session.budget, session.operation = None, ""
+
     def run(self, *commands: Cmd, as_json: bool = False, method: str | None = None, uri: str | None = None,
             sign_in: bool = False) -> list[Any]:
         """One pipeline, repeated after each 429 up to ``retry_policy.max_retries`` times.
 
         Raises:
             ThrottledError: still throttled after every retry.
+            DeadlineExceededError: the operation's budget was spent, or the next 429 wait would outlast it.
             BackendError: any other failure, at once.
         """
         attempt = 0
@@ -67,8 +101,17 @@ class MgClient:
                 attempt += 1
                 if attempt > self.retry_policy.max_retries:
                     raise
+                wait = self.retry_policy.delay(attempt, exc.retry_after, self._rng)
+                budget = self.session.budget
+                if budget is not None and not budget.allows_wait(wait):
+                    raise DeadlineExceededError(
+                        f"{self.session.operation or commands[0].name} on admin host {self.session.host}: deadline "
+                        f"of {budget.seconds}s exceeded: {commands[0].name} was throttled (429) and the next try "
+                        f"would come after {wait:.1f}s",
+                        backend="powershell",
+                    ) from exc
                 self.throttled += 1
-                self._sleep(self.retry_policy.delay(attempt, exc.retry_after, self._rng))
+                self._sleep(wait)
 
     def objects(self, *commands: Cmd) -> list[dict[str, Any]]:
         """The pipeline's SDK objects (through ``ConvertTo-Json``) as Graph JSON objects."""

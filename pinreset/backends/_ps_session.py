@@ -4,20 +4,29 @@ Every pipeline is built with ``add_cmdlet`` / ``add_parameter`` only: values tra
 never parsed as PowerShell. Each pipeline is closed when it ends (hosts refuse new pipelines after
 ``MaxConcurrentCommandsPerShell`` otherwise). A pipeline fails when it ended in the Failed state *or* wrote any
 record to its error stream (``had_errors`` alone misses non-terminating errors). pypsrp objects are not
-thread-safe: one lock serialises every use of the pool.
+thread-safe: one lock serialises every use of the pool. While an operation's :attr:`PSSession.budget` is set, a
+pipeline still running when it is spent is stopped and closed, and :class:`DeadlineExceededError` is raised.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from pinreset.backends._ps_errors import ErrorRecord, error_from_records
 from pinreset.backends._ps_signin import SecretCredential
-from pinreset.exceptions import AuthenticationError, BackendError, PinresetError, TransportError
+from pinreset.exceptions import (
+    AuthenticationError,
+    BackendError,
+    DeadlineExceededError,
+    PinresetError,
+    TransportError,
+)
+from pinreset.graph._retry import Deadline
 from pinreset.remote._connection import WinRMConnection
 from pinreset.remote._hosts import HostSpec
 
@@ -109,6 +118,9 @@ class PSSession:
         self._stream: _Stream | None = None
         #: Pipelines run (each one closed); for tests and figures.
         self.pipelines = 0
+        #: The running operation's time budget and its name (set by ``MgClient.budget``), or ``None``.
+        self.budget: Deadline | None = None
+        self.operation = ""
 
     def __repr__(self) -> str:
         return f"PSSession({self.host}, open={self._pool is not None})"
@@ -156,6 +168,33 @@ class PSSession:
                 except Exception as exc:  # the host went away: nothing to release
                     log.debug("closing the runspace pool on %s failed: %s", self.host, _first_line(exc))
             self._drop()
+
+    # -- the operation's budget -----------------------------------------------------------------------------------
+
+    def check_budget(self, label: str, *, running: bool = False) -> None:
+        """Raise :class:`DeadlineExceededError` when the running operation's budget is spent.
+
+        Args:
+            label: the pipeline about to run or still running (named in the message).
+            running: whether it is running (the caller stops and closes it) or not started yet.
+        """
+        budget = self.budget
+        if budget is None:
+            return
+        left = budget.remaining()
+        if left is not None and left <= 0:
+            raise DeadlineExceededError(
+                f"{self.operation or label} on admin host {self.host}: deadline of {budget.seconds}s exceeded "
+                f"({label} {'stopped' if running else 'not started'})",
+                backend=_BACKEND,
+            )
+
+    def _poll_timeout(self) -> int | None:
+        """A Receive's ``OperationTimeout`` that lets the host hold it no longer than the budget's rest."""
+        left = self.budget.remaining() if self.budget is not None else None
+        if left is None or left >= self.connection.operation_timeout:
+            return None  # the connection's own
+        return max(1, math.ceil(left))
 
     # -- pipelines ------------------------------------------------------------------------------------------------
 
@@ -220,14 +259,22 @@ class PSSession:
         Raises:
             BackendError: its subclasses as :func:`error_from_records` and :func:`translate` decide.
         """
+        from pypsrp.complex_objects import PSInvocationState
+
         label = commands[0].name if commands else "pipeline"
         with self._lock:
             self._settle_stream()
+            self.check_budget(label)
             try:
                 ps = self._build(commands, as_json=as_json)
                 self.pipelines += 1
                 try:
-                    ps.invoke()
+                    # PowerShell.invoke() is begin_invoke() and polls until the end; polling here lets a spent
+                    # budget stop the pipeline between two Receives (closed below, like any failed pipeline).
+                    ps.begin_invoke()
+                    while ps.state == PSInvocationState.RUNNING:
+                        self.check_budget(label, running=True)
+                        ps.poll_invoke(self._poll_timeout())
                 except BaseException:
                     self._close_pipeline(ps)
                     raise
@@ -247,6 +294,7 @@ class PSSession:
         label = commands[0].name if commands else "pipeline"
         with self._lock:
             self._settle_stream()
+            self.check_budget(label)
             try:
                 ps = self._build(commands, as_json=False)
                 self.pipelines += 1
@@ -289,11 +337,16 @@ class _Stream:
         ps = self.ps
         try:
             if ps.state == PSInvocationState.RUNNING:
-                ps.poll_invoke()
+                self.session.check_budget(self.label, running=True)
+                ps.poll_invoke(self.session._poll_timeout())
             self.buffer.extend(ps.output)
             ps.output.clear()
             if ps.state == PSInvocationState.RUNNING:
                 return False
+        except DeadlineExceededError:
+            self.closed = True
+            self.session._close_pipeline(ps)
+            raise
         except PinresetError:
             raise
         except Exception as exc:

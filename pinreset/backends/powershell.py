@@ -11,10 +11,11 @@ backend's; errors the same exception types. See docs/powershell-backend.md.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from pinreset._converter import structure
 from pinreset.auth._cloud import Cloud
@@ -80,6 +81,53 @@ REQUIRED_MODULES = (
     "Microsoft.Graph.Beta.DeviceManagement.Actions",
 )
 _USER_TYPE = "#microsoft.graph.user"
+#: The default ``deadline``: the Graph backend's (``GraphClient(deadline=300)``).
+DEFAULT_DEADLINE = 300.0
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _operation(method: _F) -> _F:
+    """Run the method within the backend's per-operation deadline (shared by the operations it calls)."""
+
+    @functools.wraps(method)
+    def timed(self: PowerShellBackend, *args: Any, **kwargs: Any) -> Any:
+        with self.mg.budget(method.__name__):
+            return method(self, *args, **kwargs)
+
+    return cast(_F, timed)
+
+
+def _streamed(method: _F) -> _F:
+    """Like :func:`_operation` for a method returning an iterator: producing each next item gets the budget.
+
+    The time a caller spends between items is its own, so it is not counted (as the Graph backend's deadline
+    counts per page).
+    """
+
+    @functools.wraps(method)
+    def timed(self: PowerShellBackend, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        name = method.__name__
+        with self.mg.budget(name):
+            items = iter(method(self, *args, **kwargs))
+        return _each_within(self, name, items)
+
+    return cast(_F, timed)
+
+
+def _each_within(backend: PowerShellBackend, name: str, items: Iterator[Any]) -> Iterator[Any]:
+    try:
+        while True:
+            with backend.mg.budget(name):
+                try:
+                    item = next(items)
+                except StopIteration:
+                    return
+            yield item
+    finally:
+        close = getattr(items, "close", None)
+        if close is not None:
+            close()  # an abandoned reader closes the pipeline it was reading
 
 
 class PowerShellBackend:
@@ -97,6 +145,10 @@ class PowerShellBackend:
         sleep: how to wait (tests).
         device_listing: ``"pages"`` (``Invoke-MgGraphRequest`` page by page, the default) or ``"cmdlet"``
             (``Get-MgBetaDeviceManagementManagedDevice -All``, streamed object by object; slower).
+        deadline: seconds one operation may take, its pipelines and 429 waits included (for an operation that
+            yields results: producing each next one); ``None`` for none. A 429 wait that would outlast it is not
+            slept, and a pipeline still running when it is spent is stopped and closed: both raise
+            :class:`~pinreset.exceptions.DeadlineExceededError`.
 
     Nothing is contacted until the first operation; the runspace pool stays open until :meth:`close`.
 
@@ -124,11 +176,14 @@ class PowerShellBackend:
         retry_policy: RetryPolicy | None = None,
         sleep: Callable[[float], None] | None = None,
         device_listing: str = "pages",
+        deadline: float | None = DEFAULT_DEADLINE,
     ) -> None:
         if not isinstance(sign_in, CertificateSignIn | ManagedIdentitySignIn | SecretSignIn):
             raise ConfigurationError("sign_in must be a CertificateSignIn, ManagedIdentitySignIn or SecretSignIn")
         if not isinstance(connection, WinRMConnection):
             raise ConfigurationError("connection must be a pinreset.remote.WinRMConnection")
+        if deadline is not None and not (isinstance(deadline, int | float) and deadline > 0):
+            raise ConfigurationError(f"deadline must be a positive number of seconds or None, not {deadline!r}")
         minimum = parse_version(min_module_version)
         if minimum is None:
             raise ConfigurationError(f"min_module_version {min_module_version!r} is not a version")
@@ -142,7 +197,8 @@ class PowerShellBackend:
         self.device_listing = device_listing
         self.session = PSSession(self.host, connection)
         extra: dict[str, Any] = {} if sleep is None else {"sleep": sleep}
-        self.mg = MgClient(self.session, retry_policy=retry_policy, **extra)
+        self.deadline = deadline
+        self.mg = MgClient(self.session, retry_policy=retry_policy, deadline=deadline, **extra)
         self._ready = False
         self._tenant: TenantInfo | None = None
         self._policies = PSPolicyOps(self.mg, lambda: self.tenant_info().id)
@@ -169,7 +225,8 @@ class PowerShellBackend:
 
         Args:
             environ: variables to read instead of ``os.environ``.
-            **overrides: constructor arguments that win (``host``, ``connection``, ``sign_in``, ``cloud``, …).
+            **overrides: constructor arguments that win (``host``, ``connection``, ``sign_in``, ``cloud``,
+                ``deadline``, …).
 
         Raises:
             ConfigurationError: a required variable is missing.
@@ -206,6 +263,7 @@ class PowerShellBackend:
                     sign_in=True)
         self._ready = True
 
+    @_operation
     def check_modules(self) -> dict[str, str]:
         """``Get-Module -ListAvailable`` for :data:`REQUIRED_MODULES`; returns name -> version found.
 
@@ -221,6 +279,7 @@ class PowerShellBackend:
 
     # -- tenant and apps ------------------------------------------------------------------------------------------
 
+    @_operation
     def tenant_info(self) -> TenantInfo:
         """``Get-MgOrganization``; federated domains from ``Get-MgDomain -All``."""
         if self._tenant is not None:
@@ -245,10 +304,12 @@ class PowerShellBackend:
             lambda expression: self.mg.objects(Cmd("Get-MgServicePrincipal", ("Filter", expression), ("All", True))),
         )
 
+    @_operation
     def find_service_principals(self, app_ids: Sequence[str]) -> dict[str, ServicePrincipal]:
         """Service principals by application id (``Get-MgServicePrincipal -Filter``); absent ids are missing."""
         return self._find_sps(list(dict.fromkeys(app_ids)))
 
+    @_operation
     def create_service_principal(self, app_id: str) -> ServicePrincipal:
         """``New-MgServicePrincipal -AppId``, idempotent: an existing one is returned, never a duplicate."""
         existing = self._find_sps([app_id]).get(app_id)
@@ -271,6 +332,7 @@ class PowerShellBackend:
 
     # -- groups ---------------------------------------------------------------------------------------------------
 
+    @_operation
     def find_groups(self, names: Sequence[str]) -> dict[str, Group]:
         """Groups by exact display name (``Get-MgGroup -Filter``, the name quoted).
 
@@ -282,11 +344,13 @@ class PowerShellBackend:
             names, lambda expression: self.mg.objects(Cmd("Get-MgGroup", ("Filter", expression), ("All", True)))
         )
 
+    @_operation
     def get_group(self, group_id: str) -> Group:
         """``Get-MgGroup -GroupId`` (``NotFoundError`` when absent)."""
         self._ensure()
         return structure(self.mg.first(Cmd("Get-MgGroup", ("GroupId", group_id))), Group)
 
+    @_streamed
     def list_group_member_ids(self, group_id: str) -> Iterator[str]:
         """User object ids of the group's members, nested groups included (``Get-MgGroupTransitiveMember``)."""
         self._ensure()
@@ -301,36 +365,43 @@ class PowerShellBackend:
 
     # -- policies -------------------------------------------------------------------------------------------------
 
+    @_streamed
     def list_policies(self) -> Iterator[Policy]:
         """Settings catalog policies, identity protection and custom OMA-URI profiles, with settings and assignments."""
         self._ensure()
         return self._policies.list()
 
+    @_operation
     def get_policy(self, ref: PolicyRef) -> Policy:
         """One policy (``NotFoundError`` when absent)."""
         self._ensure()
         return self._policies.get(ref)
 
+    @_operation
     def create_policy(self, spec: PolicySpec) -> Policy:
         """Create a policy; never duplicated (an unclear outcome is looked up by name first)."""
         self._ensure()
         return self._policies.create(spec)
 
+    @_operation
     def update_policy(self, ref: PolicyRef, spec: PolicySpec) -> Policy:
         """Make a policy match ``spec``."""
         self._ensure()
         return self._policies.update(ref, spec)
 
+    @_operation
     def delete_policy(self, ref: PolicyRef) -> None:
         """Delete a policy (``NotFoundError`` when absent)."""
         self._ensure()
         self._policies.delete(ref)
 
+    @_operation
     def assign_policy(self, ref: PolicyRef, targets: Sequence[AssignmentTarget]) -> tuple[AssignmentTarget, ...]:
         """Replace the policy's assignments with ``targets``."""
         self._ensure()
         return self._policies.assign(ref, targets)
 
+    @_streamed
     def policy_device_statuses(self, ref: PolicyRef) -> Iterator[DevicePolicyStatus]:
         """Intune's per-device status of one policy."""
         self._ensure()
@@ -338,11 +409,13 @@ class PowerShellBackend:
 
     # -- devices --------------------------------------------------------------------------------------------------
 
+    @_streamed
     def list_managed_devices(self, device_filter: DeviceFilter | None = None) -> Iterator[ManagedDevice]:
         """Managed devices, streamed as the host writes them, filtered by Graph (values quoted)."""
         self._ensure()
         return list_devices(self.mg, device_filter, self.device_listing)
 
+    @_streamed
     def run_device_action(
         self, action: DeviceAction, device_ids: Sequence[str], *, strategy: str = "auto"
     ) -> Iterator[DeviceActionResult]:
@@ -357,6 +430,7 @@ class PowerShellBackend:
         self._ensure()
         return run_action(self.mg, action, device_ids, strategy)
 
+    @_operation
     def get_managed_device(self, device_id: str) -> ManagedDevice:
         """One managed device (``NotFoundError`` when absent)."""
         for device in self.list_managed_devices(DeviceFilter(operating_system=None, device_ids=(device_id,))):
